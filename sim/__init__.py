@@ -1,0 +1,52 @@
+"""sim: agent-based opinion diffusion and protest spread.
+
+Public API::
+
+    scenario = sim.load_scenario("scenarios/kazakhstan_2019.yaml")
+    result = sim.run(scenario, seed=1)
+    result.timeseries, result.summary, result.save("runs/x"), result.plot()
+    model = sim.OpinionModel(scenario, seed=1); model.step(); model.population.trust
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .errors import DataError, ParameterError, ScenarioError, SimError
+from .model import OpinionModel
+from .results import Result
+from .scenario import Scenario, load_scenario
+
+__all__ = ["OpinionModel", "Result", "Scenario", "SimError", "ScenarioError", "ParameterError",
+           "DataError", "load_scenario", "run", "__version__"]
+
+__version__ = "0.1.0"
+
+
+def run(scenario: Scenario | str | Path | dict, seed: int | None = None, *,
+        overrides: dict[str, Any] | None = None, progress: bool = False) -> Result:
+    """Run a scenario once.
+
+    Parameters
+    ----------
+    scenario
+        A :class:`Scenario`, a YAML path, or a mapping.
+    seed
+        Overrides the scenario's ``seed``.
+    overrides
+        Dotted-path overrides (``{"dynamics.influence.rate": 0.2}``), applied
+        and validated before anything is allocated.
+    progress
+        Show a progress bar on stderr for long runs.
+
+    Returns
+    -------
+    Result
+    """
+    if not isinstance(scenario, Scenario) or overrides:
+        source = scenario.raw if isinstance(scenario, Scenario) else scenario
+        if isinstance(scenario, Scenario) and scenario.source and Path(scenario.source).exists():
+            source = scenario.source
+        scenario = load_scenario(source, overrides)
+    return OpinionModel(scenario, seed=seed).run(progress=progress)

@@ -1,0 +1,108 @@
+"""Command line: ``sim run | validate``.
+
+Errors in input print one line on stderr (``sim: error: file:line: field: ...``)
+and exit with code 2; nothing already written is touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from .errors import SimError
+
+__all__ = ["main"]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be ≥ 0")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sim", description="Agent-based opinion diffusion and "
+                                                             "protest spread simulator.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def scenario_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("scenario", help="scenario YAML file")
+        p.add_argument("--seed", type=_positive_int, help="random seed (overrides the scenario's)")
+        p.add_argument("--scale", type=float, help="people per agent (overrides the scenario's)")
+        p.add_argument("--days", type=_positive_int, help="days to simulate (overrides the scenario's)")
+        p.add_argument("--set", dest="sets", action="append", default=[], metavar="PATH=VALUE",
+                       help="override a field by dotted path, e.g. dynamics.influence.rate=0.2 "
+                            "(repeatable; list items by index: events.0.salience=0.9)")
+
+    run = sub.add_parser("run", help="run a scenario and write a run directory")
+    scenario_args(run)
+    run.add_argument("--out", help="output directory (default runs/<name>-seed<N>/)")
+    run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    run.add_argument("--quiet", action="store_true", help="no progress bar, no table")
+
+    val = sub.add_parser("validate", help="check a scenario file; changes nothing")
+    scenario_args(val)
+    return parser
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def _load(args: argparse.Namespace):
+    from .scenario import load_scenario
+
+    overrides = list(args.sets)
+    for name in ("seed", "scale", "days"):
+        value = getattr(args, name)
+        if value is not None:
+            overrides.append(f"{name}={value}")
+    return load_scenario(args.scenario, overrides)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "run"
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    scenario = _load(args)
+    print(f"{args.scenario}: ok ({len(scenario.cities)} cities, {scenario.n_agents:,} agents, "
+          f"{scenario.days} days, {len(scenario.events)} events)")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .model import OpinionModel
+
+    scenario = _load(args)
+    out = Path(args.out) if args.out else Path("runs") / f"{_slug(scenario.name)}-seed{scenario.seed}"
+    model = OpinionModel(scenario)
+    result = model.run(progress=not args.quiet and sys.stderr.isatty())
+    result.save(out, plots=False if args.no_plots else None)
+    if not args.quiet:
+        print(result.table())
+        print(f"wrote {out}/")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``sim`` console script. Returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return {"run": cmd_run, "validate": cmd_validate}[args.command](args)
+    except SimError as exc:
+        print(f"sim: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("sim: interrupted", file=sys.stderr)
+        return 130

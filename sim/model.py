@@ -1,0 +1,292 @@
+"""``OpinionModel``: the Mesa shell around the vectorised kernels.
+
+Mesa provides the model object, the seeded generator, the step counter and
+the run loop; cities are Mesa agents (24 of them, not one per person). People
+live in :class:`~sim.population.Population` arrays and every phase is a
+kernel from :mod:`sim.rules` applied to all of them at once.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import defaultdict
+
+import mesa
+import numpy as np
+
+from .geography import Geography
+from .population import ACTIVE, DETAINED, Population
+from .rules import influence, media, protest, repression
+from .rules.events import CityState, apply_event
+from .scenario import InformationTrigger, Scenario, load_scenario
+
+__all__ = ["OpinionModel", "CityAgent", "RECORDED"]
+
+#: Per-city daily records (all counts in people except ``active_agents``).
+RECORDED = ("participants", "active_agents", "detained", "new_detained", "mean_trust",
+            "mean_sinophobia", "mean_grievance", "salience")
+
+
+class CityAgent(mesa.Agent):
+    """One city as a Mesa agent: a named view on its slice of the population."""
+
+    def __init__(self, model: "OpinionModel", index: int, name: str):
+        super().__init__(model)
+        self.index = index
+        self.name = name
+
+    @property
+    def people(self) -> slice:
+        """This city's slice of every population array."""
+        return self.model.population.city(self.index)
+
+    @property
+    def participants(self) -> float:
+        """Participants on the last completed day (people)."""
+        return float(self.model.participants[self.index])
+
+    @property
+    def salience(self) -> float:
+        return float(self.model.state.salience[self.index])
+
+
+class OpinionModel(mesa.Model):
+    """Opinion diffusion and protest spread over a scenario's cities.
+
+    Parameters
+    ----------
+    scenario
+        A :class:`~sim.scenario.Scenario`, a path to a YAML file, or a mapping.
+    seed
+        Overrides ``scenario.seed``. The run's generator is
+        ``numpy.random.default_rng(SeedSequence(seed))``; nothing else draws.
+
+    Attributes
+    ----------
+    population
+        :class:`~sim.population.Population`: per-person arrays by name.
+    cities
+        City table (pandas DataFrame) with agent slices.
+    state
+        Per-city salience, police factor and focal boost.
+    records
+        Preallocated ``(days, cities)`` arrays, one per name in ``RECORDED``.
+    day
+        Number of completed days.
+    """
+
+    def __init__(self, scenario: Scenario | str | dict, seed: int | None = None):
+        if not isinstance(scenario, Scenario):
+            scenario = load_scenario(scenario)
+        self.scenario = scenario
+        self.seed = int(scenario.seed if seed is None else seed)
+        super().__init__(rng=np.random.default_rng(np.random.SeedSequence(self.seed)))
+        self.geography = Geography.from_scenario(scenario)
+        self.cities = self.geography.table
+        self.population = Population.from_scenario(scenario, self.geography, self.rng)
+        t = self.cities
+        C = len(t)
+        self.state = CityState(
+            salience=t["initial_salience"].to_numpy(dtype=np.float64).copy(),
+            police_factor=np.ones(C),
+            boost=np.zeros(C),
+            boost_until=np.full(C, -1, dtype=np.int64),
+        )
+        self._people = t["population"].to_numpy(dtype=np.float64)
+        self._police_base = t["police_per_1000"].to_numpy(dtype=np.float64) * self._people / 1000.0
+        self._reach = t["media_reach"].to_numpy(dtype=np.float64)
+        self._slices = [self.population.city(c) for c in range(C)]
+        self._events = defaultdict(list)
+        for ev in scenario.events:
+            repeat = ev.days if isinstance(ev, InformationTrigger) else 1
+            for d in range(ev.day, min(ev.day + repeat, scenario.days)):
+                self._events[d].append(ev)
+        days = scenario.days
+        self.records = {name: np.zeros((days, C)) for name in RECORDED}
+        self.histograms = None
+        if scenario.outputs.histograms:
+            self.histograms = np.zeros((days, C, 2, scenario.outputs.histogram_bins), dtype=np.float64)
+        self.participants = np.zeros(C)          # yesterday's crowd, people
+        self._partners = np.empty(self.population.n, dtype=np.int32)
+        self._scratch = np.empty(self.population.n, dtype=np.float32)
+        self._grievance = np.zeros(self.population.n, dtype=np.float32)
+        self.phase_seconds = dict.fromkeys(("events", "salience", "influence", "protest",
+                                            "repression", "record"), 0.0)
+        self.day = 0
+        self.city_agents = [CityAgent(self, c, name) for c, name in enumerate(self.geography.names)]
+
+    # ------------------------------------------------------------------ step
+    def step(self) -> None:
+        """Advance one day. The phases, in this order:
+
+        1. **events**: the day's scheduled events apply (expired focal boosts end);
+        2. **salience**: per-city salience decays and rises with yesterday's
+           protest visibility (own city, gravity network, national media);
+           online people's opinions drift with it;
+        3. **influence**: ``contacts_per_day`` rounds of bounded-confidence
+           contacts within each city, then the pull to the anchors;
+        4. **protest**: who is active today (Epstein with social proof);
+        5. **repression**: detentions end and begin; backlash on trust;
+        6. **record**: per-city metrics of the day.
+        """
+        if self.day >= self.scenario.days:
+            raise RuntimeError(f"the scenario has {self.scenario.days} days; all have been run")
+        clock = time.perf_counter
+        t0 = clock()
+        self._phase_events()
+        t1 = clock()
+        self._phase_salience()
+        t2 = clock()
+        self._phase_influence()
+        t3 = clock()
+        active = self._phase_protest()
+        t4 = clock()
+        new_detained = self._phase_repression(active)
+        t5 = clock()
+        self._phase_record(active, new_detained)
+        t6 = clock()
+        for name, dt_ in zip(self.phase_seconds, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)):
+            self.phase_seconds[name] += dt_
+        self.day += 1
+        if self.day >= self.scenario.days:
+            self.running = False
+
+    def _phase_events(self) -> None:
+        st = self.state
+        expired = st.boost_until < self.day
+        st.boost[expired] = 0.0
+        for ev in self._events.get(self.day, ()):
+            idx = self.geography.index(ev.cities)
+            apply_event(ev, idx, [self._slices[i] for i in idx], self.population, st, self.rng, self.day)
+
+    def _phase_salience(self) -> None:
+        m = self.scenario.dynamics.media
+        if not m.enabled:
+            return
+        st = self.state
+        st.salience = media.update_salience(st.salience, self.participants, self.geography.network,
+                                            self._reach, m.salience_half_life_days, m.local_weight,
+                                            m.network_weight, m.national_weight, m.visibility_reference,
+                                            m.visibility_floor)
+        if (m.sinophobia_rate > 0 or m.trust_rate > 0) and st.salience.any():
+            pop = self.population
+            media.exposure(pop.sinophobia, pop.trust, pop.online, pop.per_city(st.salience),
+                           m.sinophobia_rate, m.trust_rate)
+
+    def _phase_influence(self) -> None:
+        p = self.scenario.dynamics.influence
+        if not p.enabled:
+            return
+        pop = self.population
+        for _ in range(p.contacts_per_day):
+            if p.mode == "pairwise":
+                influence.draw_partners(self.rng, pop.starts, pop.stops, out=self._partners)
+                influence.deffuant_round(pop.trust, self._partners, p.confidence_bound, p.rate,
+                                         scratch=self._scratch)
+                influence.deffuant_round(pop.sinophobia, self._partners, p.confidence_bound, p.rate,
+                                         scratch=self._scratch)
+            else:
+                influence.mean_field_round(pop.trust, pop.starts, p.rate)
+                influence.mean_field_round(pop.sinophobia, pop.starts, p.rate)
+        influence.anchor(pop.trust, pop.trust0, p.stubbornness)
+        influence.anchor(pop.sinophobia, pop.sinophobia0, p.stubbornness)
+
+    def police(self) -> np.ndarray:
+        """Police officers per city today (people)."""
+        return self._police_base * self.state.police_factor
+
+    def _phase_protest(self) -> np.ndarray:
+        dyn = self.scenario.dynamics
+        p = dyn.protest
+        pop = self.population
+        if not p.enabled:
+            pop.status[pop.status == ACTIVE] = 0
+            return np.zeros(pop.n, dtype=bool)
+        arrest = protest.arrest_probability(self.police(), self.participants, p.arrest_constant)
+        proof = protest.social_proof(p.social_proof, self.participants, self._people,
+                                     p.social_proof_weight, dyn.media.visibility_reference,
+                                     dyn.media.visibility_floor)
+        active, grievance = protest.decide(
+            pop.hardship, pop.trust, pop.sinophobia, pop.risk_aversion, pop.threshold, pop.status,
+            pop.per_city(self.state.salience), pop.per_city(proof), pop.per_city(arrest),
+            pop.per_city(self.state.boost), p.grievance_weight, p.sinophobia_weight)
+        self._grievance = grievance
+        held = pop.status == DETAINED
+        pop.status[:] = active
+        pop.status[held] = DETAINED
+        return active
+
+    def _phase_repression(self, active: np.ndarray) -> np.ndarray:
+        r = self.scenario.dynamics.repression
+        pop = self.population
+        C = pop.n_cities
+        if not r.enabled:
+            return np.zeros(C, dtype=np.int64)
+        repression.release(pop.status, pop.detention)
+        candidates = np.flatnonzero(active)
+        if candidates.size == 0:
+            return np.zeros(C, dtype=np.int64)
+        city_of = np.searchsorted(pop.stops, candidates, side="right")
+        crowd = np.bincount(city_of, minlength=C) * pop.scale
+        q = r.arrest_share * protest.arrest_probability(self.police(), crowd,
+                                                        self.scenario.dynamics.protest.arrest_constant)
+        u = self.rng.random(candidates.size)
+        days = self.rng.integers(r.min_detention_days, r.max_detention_days + 1, size=candidates.size,
+                                 dtype=np.uint8)
+        hit = repression.detain(pop.status, pop.detention, candidates, q[city_of], u, days)
+        new = np.bincount(np.searchsorted(pop.stops, hit, side="right"), minlength=C)
+        if r.backlash > 0 and new.any():
+            m = self.scenario.dynamics.media
+            loss = r.backlash * media.visibility(new * pop.scale, m.visibility_reference, m.visibility_floor)
+            repression.backlash(pop.trust, pop.online, pop.per_city(loss))
+        return new
+
+    def _phase_record(self, active: np.ndarray, new_detained: np.ndarray) -> None:
+        pop, rec, d = self.population, self.records, self.day
+        scale = pop.scale
+        active_agents = pop.city_sum(active)
+        self.participants = active_agents * scale
+        rec["participants"][d] = self.participants
+        rec["active_agents"][d] = active_agents
+        rec["detained"][d] = pop.city_sum(pop.status == DETAINED) * scale
+        rec["new_detained"][d] = new_detained * scale
+        rec["mean_trust"][d] = pop.city_mean(pop.trust)
+        rec["mean_sinophobia"][d] = pop.city_mean(pop.sinophobia)
+        if self.scenario.dynamics.protest.enabled:
+            rec["mean_grievance"][d] = pop.city_mean(self._grievance)
+        else:
+            rec["mean_grievance"][d] = pop.city_mean(pop.hardship * (1 - pop.trust))
+        rec["salience"][d] = self.state.salience
+        if self.histograms is not None:
+            bins = self.histograms.shape[-1]
+            for v, arr in enumerate((pop.trust, pop.sinophobia)):
+                b = np.minimum((arr * bins).astype(np.int32), bins - 1)
+                for c, sl in enumerate(self._slices):
+                    self.histograms[d, c, v] = np.bincount(b[sl], minlength=bins) * scale
+
+    # ------------------------------------------------------------------ run
+    def run(self, progress: bool | None = None):
+        """Run all remaining days and return a :class:`~sim.results.Result`.
+
+        Parameters
+        ----------
+        progress
+            Show a progress bar on stderr (appears only if the run takes more
+            than two seconds). Default: when stderr is a terminal.
+        """
+        from tqdm.auto import tqdm
+
+        from .results import Result
+
+        if progress is None:
+            progress = sys.stderr.isatty()
+        start = time.perf_counter()
+        remaining = self.scenario.days - self.day
+        with tqdm(total=remaining, disable=not progress, delay=2.0, unit="day", file=sys.stderr,
+                  desc=self.scenario.name, leave=False) as bar:
+            while self.running and self.day < self.scenario.days:
+                self.step()
+                bar.update(1)
+        wall = time.perf_counter() - start
+        return Result.from_model(self, wall_time=wall)

@@ -1,0 +1,216 @@
+"""``Result``: a run's preallocated arrays, with tidy tables and one export.
+
+A run directory holds ``manifest.json``, ``timeseries.parquet``,
+``summary.csv``, optionally ``histograms.parquet``, and ``plots/``. Every file
+is written atomically; the same scenario and seed give byte-identical
+Parquet and CSV files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._io import atomic_write, write_json
+from .metrics import city_outcomes, national_outcomes
+from .scenario import Scenario
+
+__all__ = ["Result", "package_versions"]
+
+_VERSIONED = ("sim", "mesa", "numpy", "scipy", "pandas", "pyarrow", "matplotlib", "pyyaml")
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the packages that determine a run's output."""
+    out = {"python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+@dataclass
+class Result:
+    """The outcome of one run.
+
+    Attributes
+    ----------
+    scenario, seed
+        What was run.
+    cities
+        City table (name, population, coordinates, agents, ...).
+    network
+        Dense (C, C) gravity weights, for maps.
+    records
+        ``(days, cities)`` arrays by metric name; counts in people.
+    histograms
+        ``(days, cities, 2, bins)`` people per opinion bin (trust, sinophobia), or None.
+    """
+
+    scenario: Scenario
+    seed: int
+    cities: pd.DataFrame
+    network: np.ndarray
+    records: dict[str, np.ndarray]
+    histograms: np.ndarray | None = None
+    wall_time: float = 0.0
+    n_agents: int = 0
+    phase_seconds: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_model(cls, model, wall_time: float = 0.0) -> "Result":
+        days = model.day
+        return cls(scenario=model.scenario, seed=model.seed, cities=model.cities.copy(),
+                   network=model.geography.network.toarray(),
+                   records={k: v[:days].copy() for k, v in model.records.items()},
+                   histograms=None if model.histograms is None else model.histograms[:days].copy(),
+                   wall_time=wall_time, n_agents=model.population.n,
+                   phase_seconds=dict(model.phase_seconds))
+
+    # ------------------------------------------------------------------ tables
+    @property
+    def days(self) -> int:
+        return self.records["participants"].shape[0]
+
+    @property
+    def dates(self) -> list[dt.date]:
+        return [self.scenario.date_of(d) for d in range(self.days)]
+
+    @property
+    def city_names(self) -> list[str]:
+        return self.cities["city"].tolist()
+
+    @property
+    def timeseries(self) -> pd.DataFrame:
+        """Tidy table: one row per (day, city)."""
+        D, C = self.days, len(self.cities)
+        frame = {
+            "date": pd.to_datetime(np.repeat(np.array(self.dates, dtype="datetime64[D]"), C)),
+            "day": np.repeat(np.arange(D, dtype=np.int32), C),
+            "city": np.tile(np.array(self.city_names, dtype=object), D),
+        }
+        for name, arr in self.records.items():
+            col = arr.reshape(-1)
+            frame[name] = col.astype(np.int64) if name == "active_agents" else col
+        df = pd.DataFrame(frame)
+        df["date"] = df["date"].dt.date
+        return df
+
+    @property
+    def onset_min(self) -> float:
+        return self.scenario.outputs.onset_min_participants
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per city: onset, peak and detentions; cities ordered as in the scenario."""
+        out = city_outcomes(self.records, self.onset_min)
+        onset = out["onset_day"]
+        df = pd.DataFrame({
+            "city": self.city_names,
+            "population": self.cities["population"].to_numpy(),
+            "agents": self.cities["agents"].to_numpy(),
+            "onset_date": [self.scenario.date_of(d).isoformat() if d >= 0 else "" for d in onset],
+            "onset_day": pd.array([d if d >= 0 else None for d in onset], dtype="Int64"),
+            "peak_participants": out["peak_participants"],
+            "peak_date": [self.scenario.date_of(d).isoformat() for d in out["peak_day"]],
+            "total_detained": out["total_detained"],
+        })
+        return df
+
+    @property
+    def national(self) -> dict:
+        """National outcomes (cities reached, first/last onset, peak, detained)."""
+        out = national_outcomes(self.records, self.onset_min)
+        for key in ("first_onset", "last_onset"):
+            d = out[f"{key}_day"]
+            out[f"{key}_date"] = "" if np.isnan(d) else self.scenario.date_of(int(d)).isoformat()
+        return out
+
+    def histogram_table(self) -> pd.DataFrame:
+        """Tidy histograms: day, city, variable, bin (lower edge), count (people)."""
+        if self.histograms is None:
+            raise ValueError("this run kept no histograms; set outputs.histograms: true")
+        D, C, V, B = self.histograms.shape
+        idx = np.indices((D, C, V, B)).reshape(4, -1)
+        return pd.DataFrame({
+            "day": idx[0].astype(np.int32),
+            "city": np.array(self.city_names, dtype=object)[idx[1]],
+            "variable": np.array(["trust", "sinophobia"], dtype=object)[idx[2]],
+            "bin": idx[3] / B,
+            "count": self.histograms.reshape(-1),
+        })
+
+    # ------------------------------------------------------------------ output
+    def manifest(self) -> dict:
+        steps = self.n_agents * self.days
+        return {
+            "scenario": self.scenario.resolved(),
+            "scenario_file": self.scenario.source,
+            "seed": self.seed,
+            "versions": package_versions(),
+            "agents": self.n_agents,
+            "people": int(self.cities["population"].sum()),
+            "days": self.days,
+            "wall_time_s": round(self.wall_time, 4),
+            "agent_steps_per_s": round(steps / self.wall_time) if self.wall_time > 0 else None,
+            "phase_seconds": {k: round(v, 4) for k, v in self.phase_seconds.items()},
+            "national": self.national,
+            "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        }
+
+    def save(self, out_dir: str | Path, plots: bool | None = None) -> Path:
+        """Write the run directory (atomically, file by file) and return its path."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        ts = self.timeseries
+        atomic_write(out / "timeseries.parquet", lambda p: ts.to_parquet(p, index=False))
+        summary = self.summary
+        atomic_write(out / "summary.csv", lambda p: summary.to_csv(p, index=False, lineterminator="\n"))
+        if self.histograms is not None:
+            hist = self.histogram_table()
+            atomic_write(out / "histograms.parquet", lambda p: hist.to_parquet(p, index=False))
+        if self.scenario.outputs.plots if plots is None else plots:
+            self.plot(out / "plots")
+        write_json(out / "manifest.json", self.manifest())
+        return out
+
+    def plot(self, out_dir: str | Path | None = None) -> dict:
+        """Draw the standard figures; save PNGs to ``out_dir`` if given.
+
+        Returns
+        -------
+        dict
+            Figure name → ``matplotlib.figure.Figure``.
+        """
+        from . import plotting
+
+        return plotting.run_figures(self, out_dir)
+
+    def table(self) -> str:
+        """A short text table of the outcomes, as ``sim run`` prints it."""
+        nat = self.national
+        s = self.summary
+        reached = s[s["onset_day"].notna()].sort_values(["onset_day", "city"])
+        lines = [f"{self.scenario.name}: {self.n_agents:,} agents × {self.days} days, seed {self.seed}"]
+        if len(reached):
+            width = max(len(c) for c in reached["city"])
+            lines.append(f"  {'city':<{width}}  onset       peak participants")
+            for _, row in reached.iterrows():
+                lines.append(f"  {row['city']:<{width}}  {row['onset_date']}  {row['peak_participants']:>10,.0f}")
+        lines.append(f"cities reached: {nat['cities_reached']}/{len(s)}"
+                     f"  first onset: {nat['first_onset_date'] or '-'}"
+                     f"  last onset: {nat['last_onset_date'] or '-'}")
+        lines.append(f"national peak: {nat['national_peak']:,.0f} people"
+                     f"  detained: {nat['total_detained']:,.0f}")
+        if self.wall_time > 0:
+            rate = self.n_agents * self.days / self.wall_time
+            lines.append(f"wall time: {self.wall_time:.2f} s  ({rate / 1e6:.1f} million agent-steps/s)")
+        return "\n".join(lines)

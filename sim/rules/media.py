@@ -1,0 +1,65 @@
+"""Phase 2, salience: how present the China issue is in each city's conversation,
+and its pull on online people's opinions.
+
+Visibility of a crowd of A people, on a log scale between a floor A_0 (a few
+scattered people are not a rally) and a reference crowd A_ref:
+
+    v(A) = clip(ln(A / A_0) / ln(A_ref / A_0), 0, 1)
+
+so that a rally of dozens is already news. Each day:
+
+    drive_c = w_loc v(A_c) + w_net Σ_j W_cj v(A_j) + w_nat ρ_c max_j v(A_j)
+    σ_c ← δ σ_c + (1 − δ σ_c) (1 − exp(−drive_c)),   δ = 2^(−1/half_life)
+
+with A yesterday's participants (people), W the gravity network, ρ_c the
+city's media reach. Online people then drift:
+
+    s ← s + α_s σ_c (1 − s),     τ ← τ − α_τ σ_c τ.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+
+__all__ = ["visibility", "update_salience", "exposure"]
+
+
+def visibility(people: np.ndarray | float, reference: float, floor: float = 1.0) -> np.ndarray:
+    """v(A) = clip(ln(A/A_0)/ln(A_ref/A_0), 0, 1); A in people, A_0 = ``floor`` < A_ref."""
+    a = np.maximum(np.asarray(people, dtype=np.float64), floor)
+    return np.minimum(1.0, np.log(a / floor) / np.log(reference / floor))
+
+
+def update_salience(salience: np.ndarray, participants: np.ndarray, network: sparse.csr_array,
+                    reach: np.ndarray, half_life_days: float, local_weight: float,
+                    network_weight: float, national_weight: float,
+                    visibility_reference: float, visibility_floor: float = 1.0) -> np.ndarray:
+    """New per-city salience (float64, in [0, 1]); see the module docstring.
+
+    Parameters
+    ----------
+    salience
+        σ per city, yesterday.
+    participants
+        Yesterday's participants per city (people).
+    network
+        Row-normalised gravity weights W (C × C).
+    reach
+        Media reach ρ per city (share online).
+    """
+    v = visibility(participants, visibility_reference, visibility_floor)
+    national = v.max() if v.size else 0.0
+    drive = local_weight * v + network_weight * (network @ v) + national_weight * reach * national
+    kept = salience * 0.5 ** (1.0 / half_life_days)
+    return kept + (1.0 - kept) * (-np.expm1(-drive))
+
+
+def exposure(sinophobia: np.ndarray, trust: np.ndarray, online: np.ndarray,
+             salience_per_agent: np.ndarray, sinophobia_rate: float, trust_rate: float) -> None:
+    """Online people's drift under salience, in place (bounds preserved)."""
+    pull = salience_per_agent * online
+    if sinophobia_rate > 0:
+        sinophobia += np.float32(sinophobia_rate) * pull * (1 - sinophobia)
+    if trust_rate > 0:
+        trust -= np.float32(trust_rate) * pull * trust

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+
+TWO_TOWNS = {
+    "name": "two-towns",
+    "start": "2019-09-01",
+    "days": 10,
+    "geography": {"cities": [
+        {"name": "A", "population": 20000, "lat": 43.3, "lon": 52.9},
+        {"name": "B", "population": 50000, "lat": 51.1, "lon": 71.4},
+    ]},
+    "events": [{"kind": "information_trigger", "date": "2019-09-02", "cities": ["A"], "salience": 0.8}],
+}
+
+
+@pytest.fixture
+def two_towns() -> dict:
+    """A fresh copy of the five-line scenario of the README (as a dict)."""
+    return copy.deepcopy(TWO_TOWNS)
+
+
+def small(n_cities: int = 3, people: int = 300, days: int = 8, **extra) -> dict:
+    """A small scenario with ``n_cities`` cities of ``people`` each."""
+    cities = [{"name": f"C{i}", "population": people, "lat": 43.0 + i, "lon": 60.0 + 2 * i}
+              for i in range(n_cities)]
+    raw = {"name": "small", "start": "2019-09-01", "days": days, "geography": {"cities": cities}}
+    raw.update(extra)
+    return raw
