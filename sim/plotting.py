@@ -41,6 +41,7 @@ def timeseries(result, top: int = 12) -> Figure:
                 label=result.city_names[c] if labelled else None)
     ax.axhline(result.onset_min, color="k", ls=":", lw=0.8, label=f"onset ({result.onset_min:g} people)")
     ax.set_yscale("symlog", linthresh=1)
+    ax.set_ylim(bottom=0)
     ax.set_ylabel("participants (people)")
     ax.set_title(f"{result.scenario.name}: participants per city (seed {result.seed})")
     ax.legend(fontsize=7, ncols=2, loc="upper right")
