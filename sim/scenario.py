@@ -879,6 +879,11 @@ def _validate(raw: dict, lines: LineMap, name: str, base_dir: Path) -> Scenario:
         raise ctx.error(("dynamics", "repression", "min_detention_days"),
                         f"min_detention_days {rep.min_detention_days} exceeds max_detention_days "
                         f"{rep.max_detention_days}", ParameterError)
+    med = dynamics.media
+    if med.visibility_floor >= med.visibility_reference:
+        raise ctx.error(("dynamics", "media", "visibility_floor"),
+                        f"visibility_floor {med.visibility_floor:g} must be below visibility_reference "
+                        f"{med.visibility_reference:g} (people)", ParameterError)
     events = _build_events(raw.get("events"), ("events",), ctx, base.start, base.days, names)
     outputs = _build(Outputs, raw.get("outputs"), ("outputs",), ctx)
     observed = raw.get("observed")

@@ -77,6 +77,9 @@ def test_invariants_hold_every_day(raw):
             assert np.isfinite(rec[key][d]).all()
         assert (pop.detention[pop.status != DETAINED] == 0).all()
         assert (pop.detention[pop.status == DETAINED] >= 1).all()
+    again = sim.OpinionModel(raw).run()                     # determinism: same scenario, same seed
+    for key, arr in model.records.items():
+        np.testing.assert_array_equal(again.records[key], arr)
 
 
 def test_detained_people_do_not_protest():

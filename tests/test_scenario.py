@@ -101,6 +101,8 @@ def test_cities_csv_with_extra_columns(tmp_path):
     (GOOD + "scale: 0.5\n", 10, r"scale: 0\.5 is out of range"),
     (GOOD + "dynamics:\n  repression: {min_detention_days: 9, max_detention_days: 3}\n", 11,
      r"min_detention_days 9 exceeds max_detention_days 3"),
+    (GOOD + "dynamics:\n  media: {visibility_floor: 2000}\n", 11,
+     r"visibility_floor 2000 must be below visibility_reference 1000"),
     ("name: [unclosed\n", 2, r"not valid YAML"),
     ("- just\n- a list\n", 1, r"a scenario must be a mapping"),
 ])
