@@ -44,9 +44,9 @@ def run(scenario: Scenario | str | Path | dict, seed: int | None = None, *,
     -------
     Result
     """
-    if not isinstance(scenario, Scenario) or overrides:
-        source = scenario.raw if isinstance(scenario, Scenario) else scenario
-        if isinstance(scenario, Scenario) and scenario.source and Path(scenario.source).exists():
-            source = scenario.source
-        scenario = load_scenario(source, overrides)
+    if isinstance(scenario, Scenario):
+        if overrides:
+            scenario = scenario.with_overrides(overrides)
+    else:
+        scenario = load_scenario(scenario, overrides)
     return OpinionModel(scenario, seed=seed).run(progress=progress)

@@ -300,6 +300,7 @@ class Scenario:
     observed: str | None = None
     source: str | None = None
     raw: dict = field(default_factory=dict, repr=False, compare=False)
+    lines: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def cities(self) -> tuple[City, ...]:
@@ -316,6 +317,13 @@ class Scenario:
     def date_of(self, day: int) -> dt.date:
         return self.start + dt.timedelta(days=int(day))
 
+    def with_overrides(self, overrides: dict[str, Any] | list[str]) -> "Scenario":
+        """A new, validated scenario with dotted-path overrides applied on top of this one."""
+        base_dir = Path(self.source).parent if self.source and Path(self.source).is_file() else Path.cwd()
+        lines: LineMap = dict(self.lines)
+        raw = apply_overrides(self.raw, overrides, lines)
+        return _validate(raw, lines, self.source or "<scenario>", base_dir)
+
     def resolved(self) -> dict:
         """The scenario as plain data (every default filled in), for manifests."""
         return _plain(self)
@@ -325,7 +333,7 @@ def _plain(obj: Any) -> Any:
     if dataclasses.is_dataclass(obj):
         out = {}
         for f in dataclasses.fields(obj):
-            if f.name in ("raw",):
+            if f.name in ("raw", "lines"):
                 continue
             out[f.name] = _plain(getattr(obj, f.name))
         if isinstance(obj, Dist):
@@ -467,7 +475,7 @@ def _build(cls: type, raw: Any, path: tuple, ctx: _Ctx, skip: tuple[str, ...] = 
         raw = {}
     if not isinstance(raw, dict):
         raise ctx.error(path, f"expected a mapping of fields, got {_fmt(raw)}")
-    names = [f.name for f in dataclasses.fields(cls) if f.name not in skip and f.name != "raw"]
+    names = [f.name for f in dataclasses.fields(cls) if f.name not in skip and f.name not in ("raw", "lines")]
     _check_keys(raw, names, path, ctx)
     hints = _hints(cls)
     kwargs = {}
@@ -869,7 +877,7 @@ def _validate(raw: dict, lines: LineMap, name: str, base_dir: Path) -> Scenario:
     _check_keys(raw, _TOP, (), ctx)
     top = {k: raw[k] for k in ("name", "description", "start", "days", "seed", "scale") if k in raw}
     base = _build(Scenario, top, (), ctx, skip=("geography", "population", "dynamics", "events",
-                                                 "outputs", "observed", "source"))
+                                                 "outputs", "observed", "source", "lines"))
     geography = _build_geography(raw.get("geography"), ("geography",), ctx, base_dir)
     names = [c.name for c in geography.cities]
     population = _build_population(raw.get("population"), ("population",), ctx, names)
@@ -896,7 +904,7 @@ def _validate(raw: dict, lines: LineMap, name: str, base_dir: Path) -> Scenario:
                                            f"scenario file")
     scenario = dataclasses.replace(base, geography=geography, population=population, dynamics=dynamics,
                                    events=events, outputs=outputs, observed=observed, source=name,
-                                   raw=raw)
+                                   raw=raw, lines=lines)
     for i, (city, n) in enumerate(zip(scenario.cities, scenario.agents_per_city())):
         if n < 1:
             raise ctx.error(("scale",), f"scale {scenario.scale:g} leaves city '{city.name}' "

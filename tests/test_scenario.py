@@ -169,3 +169,14 @@ def test_apply_overrides_does_not_mutate_input():
 def test_dict_scenarios_and_run_api():
     res = sim.run(small(days=3), seed=2)
     assert res.days == 3 and res.seed == 2
+
+
+def test_overrides_on_a_loaded_scenario_keep_earlier_ones():
+    sc = load_scenario(SCENARIOS / "kazakhstan_2019.yaml", {"scale": 1000})
+    sc2 = sc.with_overrides({"days": 20})
+    assert sc2.scale == 1000 and sc2.days == 20 and len(sc2.cities) == 24
+    res = sim.run(sc, overrides={"days": 20})
+    assert res.days == 20 and res.n_agents == sc.n_agents
+    with pytest.raises(ScenarioError, match=r"kazakhstan_2019\.yaml:\d+: events\[0\]\.date: date 2019-08-31 "
+                                            r"is outside the run"):
+        sc.with_overrides({"days": 3})                     # the rumour would fall outside the run
