@@ -108,8 +108,12 @@ class OpinionModel(mesa.Model):
         if scenario.outputs.histograms:
             self.histograms = np.zeros((days, C, 2, scenario.outputs.histogram_bins), dtype=np.float64)
         self.participants = np.zeros(C)          # yesterday's crowd, people
-        self._partners = np.empty(self.population.n, dtype=np.int32)
-        self._scratch = np.empty(self.population.n, dtype=np.float32)
+        self._partners = np.empty(self.population.n, dtype=np.intp)
+        self._scratch = np.empty((self.population.n, 2), dtype=np.float32)
+        self._mask = np.empty((self.population.n, 2), dtype=bool)
+        self._mask2 = np.empty((self.population.n, 2), dtype=bool)
+        self._flat_scratch = self._scratch.reshape(-1)          # 2N float32, reused by other phases
+        self._active = np.zeros(self.population.n, dtype=bool)
         self._grievance = np.zeros(self.population.n, dtype=np.float32)
         self.phase_seconds = dict.fromkeys(("events", "salience", "influence", "protest",
                                             "repression", "record"), 0.0)
@@ -171,8 +175,8 @@ class OpinionModel(mesa.Model):
                                             m.visibility_floor)
         if (m.sinophobia_rate > 0 or m.trust_rate > 0) and st.salience.any():
             pop = self.population
-            media.exposure(pop.sinophobia, pop.trust, pop.online, pop.per_city(st.salience),
-                           m.sinophobia_rate, m.trust_rate)
+            media.exposure(pop.sinophobia, pop.trust, pop.online, pop.starts, pop.stops, st.salience,
+                           m.sinophobia_rate, m.trust_rate, scratch=self._flat_scratch)
 
     def _phase_influence(self) -> None:
         p = self.scenario.dynamics.influence
@@ -182,15 +186,11 @@ class OpinionModel(mesa.Model):
         for _ in range(p.contacts_per_day):
             if p.mode == "pairwise":
                 influence.draw_partners(self.rng, pop.starts, pop.stops, out=self._partners)
-                influence.deffuant_round(pop.trust, self._partners, p.confidence_bound, p.rate,
-                                         scratch=self._scratch)
-                influence.deffuant_round(pop.sinophobia, self._partners, p.confidence_bound, p.rate,
-                                         scratch=self._scratch)
+                influence.deffuant_round(pop.opinions, self._partners, p.confidence_bound, p.rate,
+                                         scratch=self._scratch, mask=self._mask, mask2=self._mask2)
             else:
-                influence.mean_field_round(pop.trust, pop.starts, p.rate)
-                influence.mean_field_round(pop.sinophobia, pop.starts, p.rate)
-        influence.anchor(pop.trust, pop.trust0, p.stubbornness)
-        influence.anchor(pop.sinophobia, pop.sinophobia0, p.stubbornness)
+                influence.mean_field_round(pop.opinions, pop.starts, p.rate)
+        influence.anchor(pop.opinions, pop.anchors, p.stubbornness, scratch=self._scratch)
 
     def police(self) -> np.ndarray:
         """Police officers per city today (people)."""
@@ -202,19 +202,21 @@ class OpinionModel(mesa.Model):
         pop = self.population
         if not p.enabled:
             pop.status[pop.status == ACTIVE] = 0
-            return np.zeros(pop.n, dtype=bool)
+            self._active[:] = False
+            return self._active
         arrest = protest.arrest_probability(self.police(), self.participants, p.arrest_constant)
         proof = protest.social_proof(p.social_proof, self.participants, self._people,
                                      p.social_proof_weight, dyn.media.visibility_reference,
                                      dyn.media.visibility_floor)
-        active, grievance = protest.decide(
+        active, _ = protest.decide(
             pop.hardship, pop.trust, pop.sinophobia, pop.risk_aversion, pop.threshold, pop.status,
-            pop.per_city(self.state.salience), pop.per_city(proof), pop.per_city(arrest),
-            pop.per_city(self.state.boost), p.grievance_weight, p.sinophobia_weight)
-        self._grievance = grievance
+            pop.starts, pop.stops, self.state.salience, proof, arrest, self.state.boost,
+            p.grievance_weight, p.sinophobia_weight, active=self._active, grievance=self._grievance,
+            scratch=self._flat_scratch)
+        # quiet ↔ active; detained stay detained (status 2 = 2·held, and active excludes the held)
         held = pop.status == DETAINED
-        pop.status[:] = active
-        pop.status[held] = DETAINED
+        np.add(active, held, out=pop.status, casting="unsafe")
+        pop.status += held
         return active
 
     def _phase_repression(self, active: np.ndarray) -> np.ndarray:
@@ -249,10 +251,11 @@ class OpinionModel(mesa.Model):
         self.participants = active_agents * scale
         rec["participants"][d] = self.participants
         rec["active_agents"][d] = active_agents
-        rec["detained"][d] = pop.city_sum(pop.status == DETAINED) * scale
+        rec["detained"][d] = [np.count_nonzero(pop.status[sl] == DETAINED) * scale for sl in self._slices]
         rec["new_detained"][d] = new_detained * scale
-        rec["mean_trust"][d] = pop.city_mean(pop.trust)
-        rec["mean_sinophobia"][d] = pop.city_mean(pop.sinophobia)
+        means = pop.city_mean(pop.opinions)
+        rec["mean_trust"][d] = means[:, 0]
+        rec["mean_sinophobia"][d] = means[:, 1]
         if self.scenario.dynamics.protest.enabled:
             rec["mean_grievance"][d] = pop.city_mean(self._grievance)
         else:

@@ -40,7 +40,7 @@ ATTRIBUTES = ("trust", "sinophobia", "hardship", "threshold", "risk_aversion")
 #: Bytes of state per agent (see ``Population``) and of per-step scratch buffers,
 #: used to refuse scenarios that would not fit in memory before allocating.
 BYTES_PER_AGENT = 31
-SCRATCH_BYTES_PER_AGENT = 40
+SCRATCH_BYTES_PER_AGENT = 48
 
 
 def param(default: Any, lo: float | None = None, hi: float | None = None, unit: str = "",

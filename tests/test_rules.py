@@ -112,11 +112,13 @@ def test_salience_decays_by_half_life_without_protest():
 
 
 def test_exposure_moves_only_online_people():
-    s = np.array([0.2, 0.2], dtype=np.float32)
-    t = np.array([0.5, 0.5], dtype=np.float32)
-    media.exposure(s, t, np.array([True, False]), np.array([1.0, 1.0], np.float32), 0.5, 0.2)
-    np.testing.assert_allclose(s, [0.6, 0.2], atol=1e-6)
-    np.testing.assert_allclose(t, [0.4, 0.5], atol=1e-6)
+    s = np.array([0.2, 0.2, 0.2], dtype=np.float32)
+    t = np.array([0.5, 0.5, 0.5], dtype=np.float32)
+    # cities [0, 2) at salience 1 and [2, 3) at salience 0.5
+    media.exposure(s, t, np.array([True, False, True]), np.array([0, 2]), np.array([2, 3]),
+                   np.array([1.0, 0.5]), 0.5, 0.2)
+    np.testing.assert_allclose(s, [0.6, 0.2, 0.4], atol=1e-6)
+    np.testing.assert_allclose(t, [0.4, 0.5, 0.45], atol=1e-6)
 
 
 # --------------------------------------------------------------------------- protest
@@ -132,13 +134,16 @@ def test_decide_matches_loop():
     n = 500
     h, t, s, r, th = (opinions(rng, n) for _ in range(5))
     status = rng.choice(np.array([QUIET, ACTIVE, DETAINED], dtype=np.uint8), n)
-    sal, proof, arrest, boost = (opinions(rng, n) * 0.5 for _ in range(4))
-    active, grievance = protest.decide(h, t, s, r, th, status, sal, proof, arrest, boost, 1.2, 0.7)
+    starts, stops = np.array([0, 100, 130]), np.array([100, 130, n])
+    sal, proof, arrest, boost = (rng.random(3) * 0.5 for _ in range(4))
+    active, grievance = protest.decide(h, t, s, r, th, status, starts, stops, sal, proof, arrest, boost,
+                                       1.2, 0.7)
     for i in range(n):
+        c = int(np.searchsorted(stops, i, side="right"))
         g = 1.2 * h[i] * (1 - t[i])
-        m = g + 0.7 * s[i] * sal[i] + boost[i]
-        want = status[i] != DETAINED and m + proof[i] - r[i] * arrest[i] >= th[i] - 1e-6
-        if abs(m + proof[i] - r[i] * arrest[i] - th[i]) > 1e-5:   # skip float ties
+        m = g + 0.7 * s[i] * sal[c] + boost[c]
+        want = status[i] != DETAINED and m + proof[c] - r[i] * arrest[c] >= th[i]
+        if abs(m + proof[c] - r[i] * arrest[c] - th[i]) > 1e-5:   # skip float ties
             assert bool(active[i]) == want, i
         assert grievance[i] == pytest.approx(g, abs=1e-6)
 
@@ -174,3 +179,14 @@ def test_backlash_only_online():
     t = np.array([0.5, 0.5], dtype=np.float32)
     repression.backlash(t, np.array([True, False]), np.array([0.1, 0.1], dtype=np.float32))
     np.testing.assert_allclose(t, [0.45, 0.5], atol=1e-7)
+
+
+def test_pair_gather_equals_two_gathers_and_round_matches_loop():
+    rng = np.random.default_rng(7)
+    n = 257
+    x = rng.random((n, 2), dtype=np.float32)
+    p = rng.integers(0, n, size=n, dtype=np.int32)
+    np.testing.assert_array_equal(influence.gather(x, p), np.stack([x[p, 0], x[p, 1]], axis=1))
+    want = np.stack([loop_deffuant(x[:, k], p, 0.25, 0.4) for k in range(2)], axis=1)
+    influence.deffuant_round(x, p, 0.25, 0.4)
+    np.testing.assert_allclose(x, want, atol=1e-6)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["draw_partners", "deffuant_round", "mean_field_round", "anchor"]
+__all__ = ["draw_partners", "gather", "deffuant_round", "mean_field_round", "anchor"]
 
 
 def draw_partners(rng: np.random.Generator, starts: np.ndarray, stops: np.ndarray,
@@ -30,45 +30,64 @@ def draw_partners(rng: np.random.Generator, starts: np.ndarray, stops: np.ndarra
     starts, stops
         City slices.
     out
-        Optional int32 buffer of length N.
+        Optional ``np.intp`` buffer of length N.
 
     Returns
     -------
-    ndarray of int32
-        Global agent index of each person's partner.
+    ndarray of intp
+        Global agent index of each person's partner. (Native-width indices:
+        ``np.take`` converts narrower ones to ``intp`` on every call.)
     """
     n = int(stops[-1]) if len(stops) else 0
     if out is None:
-        out = np.empty(n, dtype=np.int32)
+        out = np.empty(n, dtype=np.intp)
     for s, e in zip(starts.tolist(), stops.tolist()):
-        out[s:e] = rng.integers(s, e, size=e - s, dtype=np.int32)
+        out[s:e] = rng.integers(s, e, size=e - s, dtype=np.intp)
     return out
 
 
+def gather(x: np.ndarray, partners: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Rows ``x[partners]``; an (N, 2) float32 array is gathered as one 8-byte word per row."""
+    if x.ndim == 2 and x.shape[1] == 2 and x.dtype == np.float32 and x.flags.c_contiguous:
+        words = x.view(np.uint64).reshape(x.shape[0])
+        if out is None:
+            out = np.empty_like(x)
+        # mode="clip" skips the bounds-error path; partners are in range by construction
+        np.take(words, partners, out=out.view(np.uint64).reshape(x.shape[0]), mode="clip")
+        return out
+    return np.take(x, partners, axis=0, out=out)
+
+
 def deffuant_round(x: np.ndarray, partners: np.ndarray, confidence_bound: float, rate: float,
-                   scratch: np.ndarray | None = None) -> np.ndarray:
+                   scratch: np.ndarray | None = None, mask: np.ndarray | None = None,
+                   mask2: np.ndarray | None = None) -> np.ndarray:
     """One synchronous bounded-confidence round, in place on ``x``.
 
     Parameters
     ----------
     x
-        Opinions in [0, 1] (float32), modified in place and returned.
+        Opinions in [0, 1] (float32), shape (N,) or (N, k) for k opinions that
+        share the partner; modified in place and returned.
     partners
         Partner index per person (from :func:`draw_partners`).
     confidence_bound
         ε, opinion units: partners further apart than this are ignored.
     rate
         μ ∈ [0, 1]: share of the gap closed per accepted contact.
-    scratch
-        Optional float32 buffer of the same length as ``x``.
+    scratch, mask, mask2
+        Optional float32 and bool buffers shaped like ``x`` (no allocation when given).
 
     Notes
     -----
     Convex combination of two values in [0, 1], so bounds are preserved.
     """
-    d = np.take(x, partners, out=scratch) if scratch is not None else x[partners]
+    eps = np.float32(confidence_bound)
+    d = gather(x, partners, out=scratch)
     d -= x                                   # gap x_j − x_i, all from the old state
-    d *= np.float32(rate) * (np.abs(d) < np.float32(confidence_bound))
+    close = np.less(d, eps, out=mask)        # |d| < ε as two comparisons: no float temporary
+    close &= np.greater(d, -eps, out=mask2)
+    d *= close                               # (np.add(..., where=close) is twice as slow, measured)
+    d *= np.float32(rate)
     x += d
     return x
 
@@ -79,13 +98,16 @@ def mean_field_round(x: np.ndarray, starts: np.ndarray, rate: float) -> np.ndarr
     x_i ← x_i + μ (x̄_c − x_i), with x̄_c the city mean of the old state.
     """
     sizes = np.diff(np.append(starts, x.shape[0]))
-    means = np.add.reduceat(x, starts, dtype=np.float64) / sizes
-    x += np.float32(rate) * (np.repeat(means.astype(np.float32), sizes) - x)
+    means = np.add.reduceat(x, starts, axis=0, dtype=np.float64) / sizes.reshape((-1,) + (1,) * (x.ndim - 1))
+    x += np.float32(rate) * (np.repeat(means.astype(np.float32), sizes, axis=0) - x)
     return x
 
 
-def anchor(x: np.ndarray, x0: np.ndarray, stubbornness: float) -> np.ndarray:
+def anchor(x: np.ndarray, x0: np.ndarray, stubbornness: float,
+           scratch: np.ndarray | None = None) -> np.ndarray:
     """Friedkin–Johnsen pull toward the initial opinion: x ← x + λ (x₀ − x), in place."""
     if stubbornness > 0:
-        x += np.float32(stubbornness) * (x0 - x)
+        d = np.subtract(x0, x, out=scratch)
+        d *= np.float32(stubbornness)
+        x += d
     return x

@@ -55,11 +55,27 @@ def update_salience(salience: np.ndarray, participants: np.ndarray, network: spa
     return kept + (1.0 - kept) * (-np.expm1(-drive))
 
 
-def exposure(sinophobia: np.ndarray, trust: np.ndarray, online: np.ndarray,
-             salience_per_agent: np.ndarray, sinophobia_rate: float, trust_rate: float) -> None:
-    """Online people's drift under salience, in place (bounds preserved)."""
-    pull = salience_per_agent * online
-    if sinophobia_rate > 0:
-        sinophobia += np.float32(sinophobia_rate) * pull * (1 - sinophobia)
-    if trust_rate > 0:
-        trust -= np.float32(trust_rate) * pull * trust
+def exposure(sinophobia: np.ndarray, trust: np.ndarray, online: np.ndarray, starts: np.ndarray,
+             stops: np.ndarray, salience: np.ndarray, sinophobia_rate: float, trust_rate: float,
+             scratch: np.ndarray | None = None) -> None:
+    """Online people's drift under their city's salience, in place (bounds preserved).
+
+    s ← s + α_s σ_c (1 − s) and τ ← τ − α_τ σ_c τ for online people; city by city
+    on contiguous slices, σ_c a scalar.
+    """
+    if scratch is None:
+        scratch = np.empty(sinophobia.shape[0], dtype=np.float32)
+    for c, (s, e) in enumerate(zip(starts.tolist(), stops.tolist())):
+        sal = float(salience[c])
+        if sal <= 0:
+            continue
+        tmp, on = scratch[s:e], online[s:e]
+        if sinophobia_rate > 0:
+            np.subtract(np.float32(1), sinophobia[s:e], out=tmp)
+            tmp *= on
+            tmp *= np.float32(sinophobia_rate * sal)
+            sinophobia[s:e] += tmp
+        if trust_rate > 0:
+            np.multiply(trust[s:e], on, out=tmp)
+            tmp *= np.float32(trust_rate * sal)
+            trust[s:e] -= tmp

@@ -44,27 +44,53 @@ def social_proof(mode: str, active: np.ndarray, population: np.ndarray, weight: 
 
 def decide(hardship: np.ndarray, trust: np.ndarray, sinophobia: np.ndarray,
            risk_aversion: np.ndarray, threshold: np.ndarray, status: np.ndarray,
-           salience: np.ndarray, proof: np.ndarray, arrest: np.ndarray, boost: np.ndarray,
-           grievance_weight: float, sinophobia_weight: float) -> tuple[np.ndarray, np.ndarray]:
+           starts: np.ndarray, stops: np.ndarray, salience: np.ndarray, proof: np.ndarray,
+           arrest: np.ndarray, boost: np.ndarray, grievance_weight: float, sinophobia_weight: float,
+           active: np.ndarray | None = None, grievance: np.ndarray | None = None,
+           scratch: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Who is active today.
 
     Parameters
     ----------
     hardship, trust, sinophobia, risk_aversion, threshold, status
         Per-agent arrays.
+    starts, stops
+        City slices.
     salience, proof, arrest, boost
-        Per-agent broadcasts of the per-city σ_c, S_c, P_c and focal boost b_c.
+        Per-city σ_c, S_c, P_c and focal boost b_c.
+    active, grievance, scratch
+        Optional output buffers (bool, float32, float32 of length 2N).
 
     Returns
     -------
     active, grievance
         Boolean mask of active agents and the grievance G (float32).
+
+    Notes
+    -----
+    Works city by city on contiguous slices with the city's values as
+    scalars: a loop over cities, never over people.
     """
-    grievance = np.float32(grievance_weight) * hardship * (1 - trust)
-    score = grievance + np.float32(sinophobia_weight) * sinophobia * salience
-    score += boost
-    score += proof
-    score -= risk_aversion * arrest
-    active = score >= threshold
+    n = status.shape[0]
+    if active is None:
+        active = np.empty(n, dtype=bool)
+    if grievance is None:
+        grievance = np.empty(n, dtype=np.float32)
+    if scratch is None:
+        scratch = np.empty(2 * n, dtype=np.float32)
+    score, tmp = scratch[:n], scratch[n:2 * n]
+    gw, sw = np.float32(grievance_weight), np.float32(sinophobia_weight)
+    for c, (s, e) in enumerate(zip(starts.tolist(), stops.tolist())):
+        g, sc, tm = grievance[s:e], score[s:e], tmp[s:e]
+        np.subtract(np.float32(1), trust[s:e], out=g)
+        g *= hardship[s:e]
+        if gw != 1:
+            g *= gw
+        np.multiply(sinophobia[s:e], sw * np.float32(salience[c]), out=sc)
+        sc += g
+        sc += np.float32(boost[c] + proof[c])
+        np.multiply(risk_aversion[s:e], np.float32(arrest[c]), out=tm)
+        sc -= tm
+        np.greater_equal(sc, threshold[s:e], out=active[s:e])
     active &= status != DETAINED
     return active, grievance

@@ -1,0 +1,1 @@
+"""Speed and memory harness for ``sim`` (run ``python -m benchmarks``)."""

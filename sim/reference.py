@@ -1,0 +1,320 @@
+"""The same rules with one ``mesa.Agent`` per person: test oracle and speed baseline.
+
+This is the implementation users would otherwise write: each person is a
+Mesa agent with Python attributes and methods, stepped phase by phase through
+Mesa's ``AgentSet``. It follows docs/model.md line by line, with the phases in
+the same order as :meth:`sim.model.OpinionModel.step`, and is written
+independently of the kernels in :mod:`sim.rules` (plain Python arithmetic),
+so that agreement between the two is evidence that both are right.
+
+Random draws come from the model's ``numpy.random.Generator`` but in a
+different order than the vectorised model, so the two agree in distribution,
+not draw for draw. Use it at small N only (about a million agent-steps/s).
+"""
+
+from __future__ import annotations
+
+import math
+
+import mesa
+import numpy as np
+
+from .geography import Geography
+from .population import Population
+from .scenario import (DiplomaticMessage, EconomicShock, FocalDate, GovernmentMessage,
+                       InformationTrigger, Policing, Scenario, load_scenario)
+
+__all__ = ["Person", "ReferenceModel"]
+
+QUIET, ACTIVE, DETAINED = 0, 1, 2
+
+
+def _visibility(a: float, ref: float, floor: float) -> float:
+    a = max(a, floor)
+    return min(1.0, math.log(a / floor) / math.log(ref / floor))
+
+
+class Person(mesa.Agent):
+    """One person, with the attributes of docs/model.md as Python floats."""
+
+    def __init__(self, model: "ReferenceModel", city: int, trust: float, sinophobia: float,
+                 hardship: float, threshold: float, risk_aversion: float, online: bool):
+        super().__init__(model)
+        self.city = city
+        self.trust = self.trust0 = trust
+        self.sinophobia = self.sinophobia0 = sinophobia
+        self.hardship = hardship
+        self.threshold = threshold
+        self.risk_aversion = risk_aversion
+        self.online = online
+        self.status = QUIET
+        self.detention = 0
+        self.grievance = 0.0
+        self.partner: Person | None = None
+        self._old = (trust, sinophobia)
+
+    # --- influence ---------------------------------------------------------
+    def pick_partner(self) -> None:
+        members = self.model.members[self.city]
+        self.partner = members[int(self.model.rng.integers(len(members)))]
+
+    def remember(self) -> None:
+        self._old = (self.trust, self.sinophobia)
+
+    def converse(self) -> None:
+        p = self.model.scenario.dynamics.influence
+        t_j, s_j = self.partner._old
+        t_i, s_i = self._old
+        if abs(t_j - t_i) < p.confidence_bound:
+            self.trust = t_i + p.rate * (t_j - t_i)
+        if abs(s_j - s_i) < p.confidence_bound:
+            self.sinophobia = s_i + p.rate * (s_j - s_i)
+
+    def converse_mean_field(self) -> None:
+        p = self.model.scenario.dynamics.influence
+        mean_t, mean_s = self.model.city_means[self.city]
+        self.trust = self._old[0] + p.rate * (mean_t - self._old[0])
+        self.sinophobia = self._old[1] + p.rate * (mean_s - self._old[1])
+
+    def anchor(self) -> None:
+        lam = self.model.scenario.dynamics.influence.stubbornness
+        self.trust += lam * (self.trust0 - self.trust)
+        self.sinophobia += lam * (self.sinophobia0 - self.sinophobia)
+
+    # --- media -------------------------------------------------------------
+    def exposure(self) -> None:
+        if not self.online:
+            return
+        m = self.model.scenario.dynamics.media
+        sal = self.model.salience[self.city]
+        self.sinophobia += m.sinophobia_rate * sal * (1 - self.sinophobia)
+        self.trust -= m.trust_rate * sal * self.trust
+
+    # --- protest -----------------------------------------------------------
+    def decide(self) -> None:
+        p = self.model.scenario.dynamics.protest
+        c = self.city
+        self.grievance = p.grievance_weight * self.hardship * (1 - self.trust)
+        motive = self.grievance + p.sinophobia_weight * self.sinophobia * self.model.salience[c] \
+            + self.model.boost[c]
+        net_risk = self.risk_aversion * self.model.arrest[c]
+        if self.status == DETAINED:
+            return
+        self.status = ACTIVE if motive + self.model.proof[c] - net_risk >= self.threshold else QUIET
+
+    # --- repression ----------------------------------------------------------
+    def serve(self) -> None:
+        if self.status == DETAINED:
+            self.detention -= 1
+            if self.detention == 0:
+                self.status = QUIET
+
+    def face_police(self) -> None:
+        if self.status != ACTIVE:
+            return
+        r = self.model.scenario.dynamics.repression
+        if self.model.rng.random() < self.model.detain_probability[self.city]:
+            self.status = DETAINED
+            self.detention = int(self.model.rng.integers(r.min_detention_days, r.max_detention_days + 1))
+            self.model.new_detained[self.city] += 1
+
+    def suffer_backlash(self) -> None:
+        if self.online:
+            self.trust -= self.trust * self.model.backlash_loss[self.city]
+
+
+class ReferenceModel(mesa.Model):
+    """Per-agent implementation of the rules of :class:`sim.model.OpinionModel`.
+
+    Parameters
+    ----------
+    scenario
+        Scenario, YAML path or mapping.
+    seed
+        Overrides the scenario's seed.
+
+    Attributes
+    ----------
+    records
+        ``(days, cities)`` arrays with the same names as the vectorised model's.
+    """
+
+    def __init__(self, scenario: Scenario | str | dict, seed: int | None = None):
+        if not isinstance(scenario, Scenario):
+            scenario = load_scenario(scenario)
+        self.scenario = scenario
+        self.seed = int(scenario.seed if seed is None else seed)
+        super().__init__(rng=np.random.default_rng(np.random.SeedSequence(self.seed)))
+        self.geography = Geography.from_scenario(scenario)
+        t = self.geography.table
+        C = len(t)
+        # initial attributes from the same distributions (the shared sampler), then plain Python
+        pop = Population.from_scenario(scenario, self.geography, self.rng)
+        self.members: list[list[Person]] = [[] for _ in range(C)]
+        for c in range(C):
+            for i in range(int(t["start"].iat[c]), int(t["stop"].iat[c])):
+                person = Person(self, c, float(pop.trust[i]), float(pop.sinophobia[i]),
+                                float(pop.hardship[i]), float(pop.threshold[i]),
+                                float(pop.risk_aversion[i]), bool(pop.online[i]))
+                self.members[c].append(person)
+        self.people = self.agents_by_type[Person]
+        self.scale = scenario.scale
+        self.population = t["population"].to_numpy(dtype=float)
+        self.police_base = [float(t["police_per_1000"].iat[c]) * self.population[c] / 1000 for c in range(C)]
+        self.reach = t["media_reach"].tolist()
+        self.W = self.geography.network.toarray().tolist()
+        self.salience = t["initial_salience"].astype(float).tolist()
+        self.police_factor = [1.0] * C
+        self.boost = [0.0] * C
+        self.boost_until = [-1] * C
+        self.participants = [0.0] * C
+        self.day = 0
+        days = scenario.days
+        self.records = {k: np.zeros((days, C)) for k in (
+            "participants", "active_agents", "detained", "new_detained", "mean_trust",
+            "mean_sinophobia", "mean_grievance", "salience")}
+
+    def _cities(self, names) -> list[int]:
+        return list(self.geography.index(names))
+
+    # ----------------------------------------------------------------- phases
+    def _events(self) -> None:
+        for c in range(len(self.boost)):
+            if self.boost_until[c] < self.day:
+                self.boost[c] = 0.0
+        for ev in self.scenario.events:
+            repeat = ev.days if isinstance(ev, InformationTrigger) else 1
+            if not ev.day <= self.day < ev.day + repeat:
+                continue
+            for c in self._cities(ev.cities):
+                if isinstance(ev, InformationTrigger):
+                    self.salience[c] = min(1.0, self.salience[c] + ev.salience)
+                    for p in self.members[c]:
+                        if p.online:
+                            p.sinophobia += ev.sinophobia * (1 - p.sinophobia)
+                elif isinstance(ev, (DiplomaticMessage, GovernmentMessage)):
+                    self.salience[c] = min(1.0, self.salience[c] + ev.salience)
+                    for p in self.members[c]:
+                        hears = self.rng.random() < ev.reach
+                        if p.online and hears:
+                            distrust = p.sinophobia if isinstance(ev, DiplomaticMessage) else 1 - p.trust
+                            delta = ev.effect * (ev.backfire * distrust - (1 - distrust))
+                            p.sinophobia = min(1.0, max(0.0, p.sinophobia + delta))
+                elif isinstance(ev, EconomicShock):
+                    for p in self.members[c]:
+                        p.hardship = min(1.0, max(0.0, p.hardship + ev.hardship))
+                elif isinstance(ev, FocalDate):
+                    self.boost[c] = ev.boost
+                    self.boost_until[c] = self.day + ev.days - 1
+                elif isinstance(ev, Policing):
+                    self.police_factor[c] = ev.factor
+
+    def _salience(self) -> None:
+        m = self.scenario.dynamics.media
+        if not m.enabled:
+            return
+        C = len(self.salience)
+        vis = [_visibility(a, m.visibility_reference, m.visibility_floor) for a in self.participants]
+        national = max(vis) if vis else 0.0
+        delta = 0.5 ** (1.0 / m.salience_half_life_days)
+        new = []
+        for c in range(C):
+            drive = (m.local_weight * vis[c] + m.network_weight * sum(self.W[c][j] * vis[j] for j in range(C))
+                     + m.national_weight * self.reach[c] * national)
+            kept = self.salience[c] * delta
+            new.append(kept + (1 - kept) * (1 - math.exp(-drive)))
+        self.salience = new
+        if (m.sinophobia_rate > 0 or m.trust_rate > 0) and any(s > 0 for s in new):
+            self.people.do("exposure")
+
+    def _influence(self) -> None:
+        p = self.scenario.dynamics.influence
+        if not p.enabled:
+            return
+        for _ in range(p.contacts_per_day):
+            self.people.do("remember")
+            if p.mode == "pairwise":
+                self.people.do("pick_partner")
+                self.people.do("converse")
+            else:
+                self.city_means = [(sum(q._old[0] for q in ms) / len(ms), sum(q._old[1] for q in ms) / len(ms))
+                                   for ms in self.members]
+                self.people.do("converse_mean_field")
+        self.people.do("anchor")
+
+    def _arrest(self, crowd: list[float]) -> list[float]:
+        k = self.scenario.dynamics.protest.arrest_constant
+        return [1 - math.exp(-k * self.police_base[c] * self.police_factor[c] / (crowd[c] + 1))
+                for c in range(len(crowd))]
+
+    def _protest(self) -> None:
+        dyn = self.scenario.dynamics
+        p = dyn.protest
+        if not p.enabled:
+            for q in self.people:
+                if q.status == ACTIVE:
+                    q.status = QUIET
+            return
+        self.arrest = self._arrest(self.participants)
+        m = dyn.media
+        if p.social_proof == "none":
+            self.proof = [0.0] * len(self.participants)
+        elif p.social_proof == "fraction":
+            self.proof = [p.social_proof_weight * a / n for a, n in zip(self.participants, self.population)]
+        else:
+            self.proof = [p.social_proof_weight * _visibility(a, m.visibility_reference, m.visibility_floor)
+                          for a in self.participants]
+        self.people.do("decide")
+
+    def _repression(self) -> None:
+        r = self.scenario.dynamics.repression
+        C = len(self.salience)
+        self.new_detained = [0] * C
+        self.active_today = [sum(1 for q in ms if q.status == ACTIVE) for ms in self.members]
+        if not r.enabled:
+            return
+        self.people.do("serve")
+        crowd = [a * self.scale for a in self.active_today]
+        self.detain_probability = [r.arrest_share * p for p in self._arrest(crowd)]
+        self.people.do("face_police")
+        if r.backlash > 0 and any(self.new_detained):
+            m = self.scenario.dynamics.media
+            self.backlash_loss = [r.backlash * _visibility(d * self.scale, m.visibility_reference,
+                                                           m.visibility_floor) for d in self.new_detained]
+            self.people.do("suffer_backlash")
+
+    def _record(self) -> None:
+        d, rec = self.day, self.records
+        for c, ms in enumerate(self.members):
+            n = len(ms)
+            active = self.active_today[c]
+            rec["participants"][d, c] = active * self.scale
+            rec["active_agents"][d, c] = active
+            rec["detained"][d, c] = sum(1 for q in ms if q.status == DETAINED) * self.scale
+            rec["new_detained"][d, c] = self.new_detained[c] * self.scale
+            rec["mean_trust"][d, c] = sum(q.trust for q in ms) / n
+            rec["mean_sinophobia"][d, c] = sum(q.sinophobia for q in ms) / n
+            if self.scenario.dynamics.protest.enabled:
+                rec["mean_grievance"][d, c] = sum(q.grievance for q in ms) / n
+            else:
+                rec["mean_grievance"][d, c] = sum(q.hardship * (1 - q.trust) for q in ms) / n
+            rec["salience"][d, c] = self.salience[c]
+        self.participants = [a * self.scale for a in self.active_today]
+
+    def step(self) -> None:
+        """One day: events, salience, influence, protest, repression, record (as OpinionModel)."""
+        self._events()
+        self._salience()
+        self._influence()
+        self._protest()
+        self._repression()
+        self._record()
+        self.day += 1
+        if self.day >= self.scenario.days:
+            self.running = False
+
+    def run(self) -> dict[str, np.ndarray]:
+        """Run all remaining days; returns ``records``."""
+        while self.running and self.day < self.scenario.days:
+            self.step()
+        return self.records
