@@ -1,0 +1,200 @@
+"""Speed and memory harness: ``python -m benchmarks [--quick] [--out DIR]``.
+
+Every comparison is a ratio of medians measured in this one process run (the
+machine is shared and noisy; absolute numbers drift, ratios much less):
+
+- the full daily step, default parameters, on the 24 Kazakh cities rescaled to
+  N people, with the time per phase;
+- the floor: per contact round one random draw per person, one gather per
+  opinion from a uniformly drawn partner in the same city and one
+  read-modify-write of each opinion array, over the same cities;
+- the per-agent Mesa reference (``sim/reference.py``) on the same scenario;
+- bytes of state per person and the peak RSS of a run in a fresh process;
+- (full mode) ``sim run scenarios/kazakhstan_2019.yaml`` end to end.
+
+Results are printed as a table and written to ``DIR/<timestamp>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from statistics import median
+
+import numpy as np
+
+from sim import OpinionModel, load_scenario
+from sim.reference import ReferenceModel
+from sim.results import package_versions
+from sim.rules.influence import draw_partners
+
+from .workloads import ROOT, scenario
+
+PHASES = ("events", "salience", "influence", "protest", "repression", "record")
+
+
+def time_steps(n: int, days: int, repeats: int) -> dict:
+    """Median seconds per day of ``OpinionModel.step`` at ``n`` people, and per phase."""
+    sc = load_scenario(scenario(n, days=2 + days * repeats))
+    t0 = time.perf_counter()
+    model = OpinionModel(sc)
+    setup = time.perf_counter() - t0
+    model.step()                                           # warm-up: day 0
+    model.step()                                           # day 1: the rumour, protest begins
+    per_day, phases = [], {p: [] for p in PHASES}
+    for _ in range(repeats):
+        before = dict(model.phase_seconds)
+        t0 = time.perf_counter()
+        for _ in range(days):
+            model.step()
+        per_day.append((time.perf_counter() - t0) / days)
+        for p in PHASES:
+            phases[p].append((model.phase_seconds[p] - before[p]) / days)
+    floor = [floor_day(model, sc.dynamics.influence.contacts_per_day) for _ in range(repeats)]
+    return {
+        "n": model.population.n,
+        "setup_s": setup,
+        "step_s": median(per_day),
+        "agent_steps_per_s": model.population.n / median(per_day),
+        "phase_s": {p: median(v) for p, v in phases.items()},
+        "floor_s": median(floor),
+        "step_over_floor": median(per_day) / median(floor),
+        "state_bytes_per_person": model.population.nbytes / model.population.n,
+    }
+
+
+def floor_day(model: OpinionModel, contacts: int) -> float:
+    """Seconds for the floor of one day: the least any implementation of the contacts must do."""
+    pop = model.population
+    trust = np.ascontiguousarray(pop.trust)
+    sino = np.ascontiguousarray(pop.sinophobia)
+    idx = np.empty(pop.n, dtype=np.intp)
+    buf = np.empty(pop.n, dtype=np.float32)
+    rng = np.random.default_rng(0)
+    t0 = time.perf_counter()
+    for _ in range(contacts):
+        draw_partners(rng, pop.starts, pop.stops, out=idx)   # one draw per person, within the city
+        for x in (trust, sino):
+            np.take(x, idx, out=buf, mode="clip")             # one gather per opinion
+            np.maximum(x, buf, out=x)                         # one read-modify-write per opinion
+    return time.perf_counter() - t0
+
+
+def time_reference(n: int, days: int) -> dict:
+    """Agent-steps/s of the per-agent Mesa reference and of the vectorised model at the same n."""
+    sc = load_scenario(scenario(n, days=2 + days))
+    ref = ReferenceModel(sc)
+    ref.step()
+    ref.step()
+    t0 = time.perf_counter()
+    for _ in range(days):
+        ref.step()
+    ref_rate = n / ((time.perf_counter() - t0) / days)
+    vec = OpinionModel(sc)
+    vec.step()
+    vec.step()
+    t0 = time.perf_counter()
+    for _ in range(days):
+        vec.step()
+    vec_rate = n / ((time.perf_counter() - t0) / days)
+    return {"n": n, "reference_agent_steps_per_s": ref_rate, "vectorised_agent_steps_per_s": vec_rate,
+            "speedup_same_n": vec_rate / ref_rate}
+
+
+_RSS_SCRIPT = """
+import resource, sys
+sys.path.insert(0, {root!r})
+from benchmarks.workloads import scenario
+from sim import OpinionModel
+m = OpinionModel(scenario({n}, days=3))
+for _ in range(3):
+    m.step()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+"""
+
+
+def peak_rss(n: int) -> int:
+    """Peak resident memory (bytes) of a fresh process running 3 days at n people."""
+    out = subprocess.run([sys.executable, "-c", _RSS_SCRIPT.format(root=str(ROOT), n=n)],
+                         capture_output=True, text=True, check=True)
+    return int(out.stdout.strip().splitlines()[-1])
+
+
+def end_to_end() -> float:
+    """Wall seconds of ``sim run scenarios/kazakhstan_2019.yaml`` (setup, run, files, plots)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "sim", "run", str(ROOT / "scenarios" / "kazakhstan_2019.yaml"),
+                        "--quiet", "--out", tmp], check=True)
+        return time.perf_counter() - t0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="small sizes, a few seconds")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"), help="folder for the JSON")
+    args = ap.parse_args(argv)
+    quick = args.quick
+    sizes = [10**4, 10**5, 10**6] if quick else [10**4, 10**5, 10**6, 10**7]
+    days, repeats = (2, 3) if quick else (3, 5)
+    ref_n, ref_days = (2000, 1) if quick else (10**4, 2)
+
+    results: dict = {
+        "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "mode": "quick" if quick else "full",
+        "machine": {"platform": platform.platform(), "processor": platform.processor(),
+                    "cpus": os.cpu_count()},
+        "versions": package_versions(),
+        "step": [],
+    }
+    print(f"{'N':>10} {'Magent-steps/s':>15} {'step ms':>9} {'floor ms':>9} {'step/floor':>10}  "
+          + " ".join(f"{p[:6]:>7}" for p in PHASES) + "  (ms per day)")
+    for n in sizes:
+        r = time_steps(n, days, repeats)
+        results["step"].append(r)
+        print(f"{r['n']:>10,} {r['agent_steps_per_s'] / 1e6:>15.1f} {r['step_s'] * 1e3:>9.1f} "
+              f"{r['floor_s'] * 1e3:>9.1f} {r['step_over_floor']:>10.2f}  "
+              + " ".join(f"{r['phase_s'][p] * 1e3:>7.1f}" for p in PHASES))
+    big, prev = results["step"][-1], results["step"][-2]
+    results["linearity"] = {"n_ratio": big["n"] / prev["n"], "time_ratio": big["step_s"] / prev["step_s"]}
+    print(f"cost growth: {big['n'] / prev['n']:.0f}× people → {big['step_s'] / prev['step_s']:.1f}× time")
+
+    ref = time_reference(ref_n, ref_days)
+    best = max(r["agent_steps_per_s"] for r in results["step"])
+    ref["speedup_vs_best_vectorised"] = best / ref["reference_agent_steps_per_s"]
+    results["reference"] = ref
+    print(f"per-agent Mesa reference at {ref_n:,}: {ref['reference_agent_steps_per_s']:,.0f} agent-steps/s; "
+          f"vectorised at the same N: {ref['speedup_same_n']:.0f}× faster; "
+          f"vectorised at its best N: {ref['speedup_vs_best_vectorised']:.0f}× faster")
+
+    rss_n = 10**6 if quick else 10**7
+    rss = peak_rss(rss_n)
+    results["memory"] = {"state_bytes_per_person": results["step"][-1]["state_bytes_per_person"],
+                         "peak_rss_n": rss_n, "peak_rss_bytes": rss}
+    print(f"state: {results['memory']['state_bytes_per_person']:.0f} bytes/person; "
+          f"peak RSS at {rss_n:,} people: {rss / 2**30:.2f} GiB")
+
+    if not quick:
+        wall = end_to_end()
+        results["end_to_end_s"] = wall
+        print(f"sim run scenarios/kazakhstan_2019.yaml: {wall:.1f} s end to end")
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{results['mode']}.json"
+    path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,24 @@
+"""The benchmark harness runs and writes valid JSON (speed itself is never asserted here)."""
+
+import json
+import subprocess
+import sys
+
+from .conftest import ROOT
+
+
+def test_quick_benchmark_writes_json(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--out", str(tmp_path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    files = list(tmp_path.glob("*-quick.json"))
+    assert len(files) == 1
+    data = json.loads(files[0].read_text())
+    assert [r["n"] for r in data["step"]][-1] > 900_000
+    for r in data["step"]:
+        assert r["step_s"] > 0 and r["floor_s"] > 0 and r["step_over_floor"] > 0
+        assert set(r["phase_s"]) == {"events", "salience", "influence", "protest", "repression", "record"}
+    assert data["reference"]["reference_agent_steps_per_s"] > 0
+    assert data["memory"]["state_bytes_per_person"] <= 40
+    assert data["memory"]["peak_rss_bytes"] > 0
+    assert "step/floor" in proc.stdout
