@@ -10,7 +10,8 @@ machine is shared and noisy; absolute numbers drift, ratios much less):
   read-modify-write of each opinion array, over the same cities;
 - the per-agent Mesa reference (``sim/reference.py``) on the same scenario;
 - bytes of state per person and the peak RSS of a run in a fresh process;
-- (full mode) ``sim run scenarios/kazakhstan_2019.yaml`` end to end.
+- (full mode) the sweep engine's overhead per run (same runs direct vs through
+  ``run_sweep``), and ``sim run scenarios/kazakhstan_2019.yaml`` end to end.
 
 Results are printed as a table and written to ``DIR/<timestamp>.json``.
 """
@@ -137,6 +138,49 @@ def end_to_end() -> float:
         return time.perf_counter() - t0
 
 
+def sweep_overhead(runs: int = 6, n: int = 1_500_000, days: int = 12) -> dict:
+    """Engine overhead per run: each run timed directly (``sim.run``), through the engine's task
+    function in this process (``--workers 0``) and as a task on a one-worker Dask cluster
+    (submit to result), interleaved run by run so that machine noise hits all three alike.
+    The cluster's start-up is timed once, separately."""
+    import yaml
+
+    from sim import run as sim_run
+    from sim.sweep import dask_client, design_table, load_experiment, run_task
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        (tmp / "base.yaml").write_text(yaml.safe_dump(scenario(n, days=days)))
+        exp_path = tmp / "exp.yaml"
+        exp_path.write_text(yaml.safe_dump({
+            "name": "overhead", "base": "base.yaml", "design": "grid", "seed": 1, "replicates": runs,
+            "parameters": {"dynamics.influence.rate": [0.3]}, "outcomes": ["cities_reached"]}))
+        exp = load_experiment(exp_path)
+        (tmp / "runs").mkdir()
+        tasks = [{"run_id": r["run_id"], "base": exp.base, "fixed": {}, "params": {"dynamics.influence.rate": 0.3},
+                  "seed": int(r["seed"]), "outcomes": list(exp.outcomes), "out": str(tmp)}
+                 for r in design_table(exp).to_dict("records")]
+        t0 = time.perf_counter()
+        with dask_client(workers=1) as client:
+            startup = time.perf_counter() - t0
+            client.submit(run_task, tasks[0], pure=False).result()      # warm the worker (imports)
+            direct, serial, dask_ = [], [], []
+            for task in tasks:
+                t0 = time.perf_counter()
+                sim_run(exp.base, seed=task["seed"], overrides=task["params"])
+                direct.append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                run_task(task)
+                serial.append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                client.submit(run_task, task, pure=False).result()
+                dask_.append(time.perf_counter() - t0)
+    ratio = lambda xs: median(x / d for x, d in zip(xs, direct))  # noqa: E731
+    return {"runs": runs, "run_s": median(direct), "overhead_serial": ratio(serial) - 1,
+            "overhead_dask_1_worker": ratio(dask_) - 1, "dask_startup_s": startup,
+            "direct_s": direct, "serial_s": serial, "dask_s": dask_}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -184,6 +228,11 @@ def main(argv: list[str] | None = None) -> int:
           f"peak RSS at {rss_n:,} people: {rss / 2**30:.2f} GiB")
 
     if not quick:
+        ov = sweep_overhead()
+        results["sweep_overhead"] = ov
+        print(f"sweep engine, runs of {ov['run_s']:.2f} s: overhead per run {ov['overhead_serial']:+.1%} serial, "
+              f"{ov['overhead_dask_1_worker']:+.1%} on a 1-worker Dask cluster "
+              f"(plus {ov['dask_startup_s']:.1f} s cluster start-up once)")
         wall = end_to_end()
         results["end_to_end_s"] = wall
         print(f"sim run scenarios/kazakhstan_2019.yaml: {wall:.1f} s end to end")

@@ -17,9 +17,10 @@ from .errors import DataError, ParameterError, ScenarioError, SimError
 from .model import OpinionModel
 from .results import Result
 from .scenario import Scenario, load_scenario
+from .sweep import load_sweep, run_sweep
 
 __all__ = ["OpinionModel", "Result", "Scenario", "SimError", "ScenarioError", "ParameterError",
-           "DataError", "load_scenario", "run", "__version__"]
+           "DataError", "load_scenario", "run", "run_sweep", "load_sweep", "__version__"]
 
 __version__ = "0.1.0"
 

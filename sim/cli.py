@@ -1,4 +1,4 @@
-"""Command line: ``sim run | validate``.
+"""Command line: ``sim run | validate | sweep | plot``.
 
 Errors in input print one line on stderr (``sim: error: file:line: field: ...``)
 and exit with code 2; nothing already written is touched.
@@ -49,6 +49,19 @@ def _parser() -> argparse.ArgumentParser:
 
     val = sub.add_parser("validate", help="check a scenario file; changes nothing")
     scenario_args(val)
+
+    sw = sub.add_parser("sweep", help="run a parameter sweep (experiment YAML) into a resumable store")
+    sw.add_argument("experiment", help="experiment YAML file")
+    sw.add_argument("--out", help="store directory (default sweeps/<name>/)")
+    sw.add_argument("--workers", type=_positive_int, help="worker processes (default: one per core; "
+                                                           "0 = serial, in this process)")
+    sw.add_argument("--scheduler", metavar="ADDRESS", help="use a running Dask scheduler, e.g. tcp://host:8786")
+    sw.add_argument("--resume", action="store_true", help="continue a sweep: skip finished runs")
+    sw.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    pl = sub.add_parser("plot", help="draw the plots of a sweep store or redraw those of a run directory")
+    pl.add_argument("directory", help="a sweep store (sim sweep --out) or a run directory (sim run --out)")
+    pl.add_argument("--out", help="where to write the PNGs (default DIRECTORY/plots)")
     return parser
 
 
@@ -94,12 +107,48 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .sweep import load_experiment, run_sweep
+
+    exp = load_experiment(args.experiment)
+    out = Path(args.out) if args.out else Path("sweeps") / _slug(exp.name)
+    results = run_sweep(exp, out, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+                        progress=not args.quiet)
+    failed = int((results["status"] != "ok").sum())
+    print(f"{exp.name}: {len(results) - failed} of {len(results)} runs ok, {failed} failed; "
+          f"results in {out / 'results.parquet'}")
+    return 1 if failed else 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from . import plotting
+    from .errors import SimError
+
+    d = Path(args.directory)
+    out = Path(args.out) if args.out else d / "plots"
+    if (d / "design.parquet").exists():
+        from .sweep import load_sweep
+
+        figs = plotting.sweep_figures(load_sweep(d), d, out)
+    elif (d / "manifest.json").exists() and (d / "timeseries.parquet").exists():
+        from .results import Result
+
+        figs = Result.load(d).plot(out)
+    else:
+        raise SimError(f"{d}: neither a sweep store (design.parquet) nor a run directory "
+                       f"(manifest.json + timeseries.parquet)")
+    for name in figs:
+        print(out / f"{name}.png")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sim`` console script. Returns the exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        return {"run": cmd_run, "validate": cmd_validate}[args.command](args)
+        return {"run": cmd_run, "validate": cmd_validate, "sweep": cmd_sweep,
+                "plot": cmd_plot}[args.command](args)
     except SimError as exc:
         print(f"sim: error: {exc}", file=sys.stderr)
         return 2

@@ -50,3 +50,80 @@ def national_outcomes(records: dict[str, np.ndarray], min_participants: float) -
         "national_peak_day": int(national.argmax()) if national.size else -1,
         "total_detained": float(records["new_detained"].sum()),
     }
+
+
+def read_observed(path: str, city_names: list[str], start) -> "pd.DataFrame":
+    """Observed onset intervals (``city, onset_earliest, onset_latest``) as days since ``start``.
+
+    Raises
+    ------
+    DataError
+        On a missing column, an unparsable date, a reversed interval or a city
+        that is not in the scenario, naming the file and line.
+    """
+    import csv
+    import datetime as dt
+
+    import pandas as pd
+
+    from .errors import DataError
+
+    rows = []
+    try:
+        handle = open(path, newline="", encoding="utf-8")
+    except OSError:
+        raise DataError("observed onsets file not found", source=str(path)) from None
+    with handle:
+        reader = csv.DictReader(handle)
+        need = ["city", "onset_earliest", "onset_latest"]
+        missing = [c for c in need if c not in (reader.fieldnames or [])]
+        if missing:
+            raise DataError(f"missing column(s) {', '.join(missing)}; need {', '.join(need)}",
+                            source=str(path), line=1)
+        for row in reader:
+            line = reader.line_num
+            city = (row["city"] or "").strip()
+            if city not in city_names:
+                raise DataError(f"city '{city}' is not in the scenario", source=str(path), line=line,
+                                path="city")
+            days = []
+            for col in ("onset_earliest", "onset_latest"):
+                try:
+                    days.append((dt.date.fromisoformat(row[col].strip()) - start).days)
+                except (ValueError, AttributeError):
+                    raise DataError(f"{row[col]!r} is not a date (YYYY-MM-DD)", source=str(path), line=line,
+                                    path=col) from None
+            if days[0] > days[1]:
+                raise DataError("onset_earliest is after onset_latest", source=str(path), line=line)
+            rows.append({"city": city, "earliest_day": days[0], "latest_day": days[1]})
+    return pd.DataFrame(rows)
+
+
+def fit_to_observed(onset: np.ndarray, city_names: list[str], observed, days: int) -> tuple[dict, "pd.DataFrame"]:
+    """Fit of simulated onsets to observed intervals.
+
+    Per observed city: onset error in days, 0 inside the observed interval,
+    else the distance to it; a city never reached counts as reached on day
+    ``days`` (the day after the run), a lower bound on its error.
+    National: mean absolute error, the share of observed cities reached by the
+    latest observed onset, and Kendall's tau-b between observed (interval
+    midpoint) and simulated onset order.
+    """
+    from scipy.stats import kendalltau
+
+    index = {n: i for i, n in enumerate(city_names)}
+    sim_day = np.array([onset[index[c]] for c in observed["city"]], dtype=float)
+    reached = sim_day >= 0
+    censored = np.where(reached, sim_day, days)
+    lo, hi = observed["earliest_day"].to_numpy(float), observed["latest_day"].to_numpy(float)
+    error = np.where(censored < lo, lo - censored, np.where(censored > hi, censored - hi, 0.0))
+    by = hi.max()
+    tau = kendalltau((lo + hi) / 2, censored).statistic if len(observed) > 1 else float("nan")
+    table = observed.assign(sim_onset_day=np.where(reached, sim_day, np.nan), onset_error_days=error)
+    fit = {
+        "onset_error_mean": float(error.mean()),
+        "share_reached_by_observed": float(np.mean(reached & (sim_day <= by))),
+        "kendall_tau": float(tau) if tau == tau else float("nan"),
+        "observed_cities": int(len(observed)),
+    }
+    return fit, table

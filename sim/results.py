@@ -8,7 +8,9 @@ Parquet and CSV files.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 import platform
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -123,7 +125,35 @@ class Result:
             "peak_date": [self.scenario.date_of(d).isoformat() for d in out["peak_day"]],
             "total_detained": out["total_detained"],
         })
+        fit, table = self._fit()
+        if table is not None:
+            cols = table.set_index("city")
+            start = self.scenario.start
+            df["observed_onset_earliest"] = [
+                (start + dt.timedelta(days=int(cols.at[c, "earliest_day"]))).isoformat() if c in cols.index else ""
+                for c in df["city"]]
+            df["observed_onset_latest"] = [
+                (start + dt.timedelta(days=int(cols.at[c, "latest_day"]))).isoformat() if c in cols.index else ""
+                for c in df["city"]]
+            df["onset_error_days"] = [cols.at[c, "onset_error_days"] if c in cols.index else np.nan
+                                      for c in df["city"]]
         return df
+
+    @property
+    def fit(self) -> dict:
+        """Fit to the scenario's observed onsets (empty without ``observed``)."""
+        return self._fit()[0]
+
+    def _fit(self):
+        if not self.scenario.observed:
+            return {}, None
+        if getattr(self, "_fit_cache", None) is None:
+            from .metrics import fit_to_observed, onset_days, read_observed
+
+            obs = read_observed(self.scenario.observed, self.city_names, self.scenario.start)
+            onset = onset_days(self.records["participants"], self.onset_min)
+            self._fit_cache = fit_to_observed(onset, self.city_names, obs, self.days)
+        return self._fit_cache
 
     @property
     def national(self) -> dict:
@@ -153,6 +183,7 @@ class Result:
         steps = self.n_agents * self.days
         return {
             "scenario": self.scenario.resolved(),
+            "scenario_input": self._self_contained_input(),
             "scenario_file": self.scenario.source,
             "seed": self.seed,
             "versions": package_versions(),
@@ -163,8 +194,60 @@ class Result:
             "agent_steps_per_s": round(steps / self.wall_time) if self.wall_time > 0 else None,
             "phase_seconds": {k: round(v, 4) for k, v in self.phase_seconds.items()},
             "national": self.national,
+            "fit": self.fit,
             "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         }
+
+    def _self_contained_input(self) -> dict:
+        """The scenario as input data that loads anywhere (cities inline, paths absolute)."""
+        raw = {k: v for k, v in self.scenario.raw.items() if k != "extends"}
+        geo = dict(raw.get("geography") or {})
+        geo["cities"] = [{k: v for k, v in dataclasses.asdict(c).items() if v is not None}
+                         for c in self.scenario.cities]
+        raw["geography"] = geo
+        if self.scenario.observed:
+            raw["observed"] = str(Path(self.scenario.observed).resolve())
+        raw["seed"] = self.seed
+        return json.loads(json.dumps(raw, default=str))
+
+    @classmethod
+    def load(cls, run_dir: str | Path) -> "Result":
+        """Rebuild a Result from a run directory written by :meth:`save`."""
+        from .errors import SimError
+        from .geography import Geography
+        from .scenario import load_scenario
+
+        run_dir = Path(run_dir)
+        try:
+            manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+            ts = pd.read_parquet(run_dir / "timeseries.parquet")
+        except (OSError, ValueError) as exc:
+            raise SimError(f"{run_dir}: not a readable run directory ({exc})") from None
+        raw = manifest["scenario_input"]
+        if raw.get("observed") and not Path(raw["observed"]).exists():
+            raw = {k: v for k, v in raw.items() if k != "observed"}
+        scenario = load_scenario(raw)
+        geo = Geography.from_scenario(scenario)
+        names = geo.names
+        days = int(ts["day"].max()) + 1 if len(ts) else 0
+        records = {}
+        for name in ("participants", "active_agents", "detained", "new_detained", "mean_trust",
+                     "mean_sinophobia", "mean_grievance", "salience"):
+            wide = ts.pivot(index="day", columns="city", values=name)[names]
+            records[name] = wide.to_numpy(dtype=float)
+        hist = None
+        if (run_dir / "histograms.parquet").exists():
+            h = pd.read_parquet(run_dir / "histograms.parquet")
+            bins = h["bin"].nunique()
+            city_idx = h["city"].map({n: i for i, n in enumerate(names)}).to_numpy()
+            var_idx = h["variable"].map({"trust": 0, "sinophobia": 1}).to_numpy()
+            bin_idx = np.rint(h["bin"].to_numpy() * bins).astype(int)
+            hist = np.zeros((days, len(names), 2, bins))
+            hist[h["day"].to_numpy(), city_idx, var_idx, bin_idx] = h["count"].to_numpy()
+        return cls(scenario=scenario, seed=int(manifest["seed"]), cities=geo.table,
+                   network=geo.network.toarray(), records=records, histograms=hist,
+                   wall_time=float(manifest.get("wall_time_s") or 0), n_agents=int(manifest["agents"]),
+                   phase_seconds=manifest.get("phase_seconds", {}))
 
     def save(self, out_dir: str | Path, plots: bool | None = None) -> Path:
         """Write the run directory (atomically, file by file) and return its path."""
@@ -210,6 +293,11 @@ class Result:
                      f"  last onset: {nat['last_onset_date'] or '-'}")
         lines.append(f"national peak: {nat['national_peak']:,.0f} people"
                      f"  detained: {nat['total_detained']:,.0f}")
+        fit = self.fit
+        if fit:
+            lines.append(f"fit to observed onsets ({fit['observed_cities']} cities): mean error "
+                         f"{fit['onset_error_mean']:.1f} days, reached in time "
+                         f"{fit['share_reached_by_observed']:.0%}, Kendall tau {fit['kendall_tau']:.2f}")
         if self.wall_time > 0:
             rate = self.n_agents * self.days / self.wall_time
             lines.append(f"wall time: {self.wall_time:.2f} s  ({rate / 1e6:.1f} million agent-steps/s)")

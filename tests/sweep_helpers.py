@@ -1,0 +1,23 @@
+"""Runners for sweep tests. They live in an importable module so Dask workers can unpickle them."""
+
+import os
+import signal
+from pathlib import Path
+
+from sim.sweep import run_task
+
+
+def killing_runner(task: dict) -> dict:
+    """Kills its own worker process the first time it sees run r0003, then behaves normally."""
+    marker = Path(task["out"]) / "killed-once"
+    if task["run_id"] == "r0003" and not marker.exists():
+        marker.write_text("x")
+        os.kill(os.getpid(), signal.SIGKILL)
+    return run_task(task)
+
+
+def failing_runner(task: dict) -> dict:
+    """Run r0002 gets a parameter value the scenario rejects, so that run fails inside the worker."""
+    if task["run_id"] == "r0002":
+        task = {**task, "params": {**task["params"], "dynamics.influence.rate": 5.0}}
+    return run_task(task)

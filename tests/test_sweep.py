@@ -1,0 +1,210 @@
+"""Sweeps: designs, seeding, executors (serial and Dask), failures, kill and resume, errors."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim.cli import main
+from sim.errors import SimError
+from sim.sweep import SweepError, design_table, load_experiment, run_seed, run_sweep
+
+from .conftest import SCENARIOS
+from .sweep_helpers import failing_runner, killing_runner
+
+BASE = """\
+name: towns
+start: 2019-09-01
+days: {days}
+geography:
+  cities:
+    - {{name: A, population: {pop}, lat: 43.3, lon: 52.9}}
+    - {{name: B, population: {pop}, lat: 51.1, lon: 71.4}}
+population:
+  threshold: {{dist: beta, mean: 0.5, sd: 0.1}}
+events:
+  - {{kind: information_trigger, day: 1, cities: [A], salience: 0.9, sinophobia: 0.3}}
+"""
+
+EXP = """\
+name: tiny
+base: base.yaml
+design: {design}
+{samples}seed: 7
+replicates: 2
+parameters:
+  population.hardship.mean: [0.3, 0.5]
+  events.0.salience: {{low: 0.2, high: 1.0, steps: 3}}
+outcomes: [cities_reached, first_onset_day, national_peak, total_detained, final_mean_trust]
+"""
+
+
+def make(tmp_path, design="grid", samples="", days=6, pop=3000, exp=None):
+    (tmp_path / "base.yaml").write_text(BASE.format(days=days, pop=pop))
+    path = tmp_path / "exp.yaml"
+    path.write_text(exp if exp is not None else EXP.format(design=design, samples=samples))
+    return path
+
+
+def test_design_seeds_and_values(tmp_path):
+    exp = load_experiment(make(tmp_path))
+    d = design_table(exp)
+    assert len(d) == 2 * 3 * 2 and d["run_id"].is_unique
+    assert sorted(d["events.0.salience"].unique()) == pytest.approx([0.2, 0.6, 1.0])
+    assert d.loc[0, "seed"] == run_seed(7, 0, 0) != run_seed(7, 0, 1)
+    assert d["seed"].is_unique
+    again = design_table(load_experiment(make(tmp_path)))
+    pd.testing.assert_frame_equal(d, again)
+
+
+@pytest.mark.parametrize("design", ["lhs", "sobol"])
+def test_quasi_random_designs(tmp_path, design):
+    text = textwrap.dedent(f"""\
+        name: q
+        base: base.yaml
+        design: {design}
+        samples: 8
+        seed: 3
+        parameters:
+          dynamics.influence.confidence_bound: {{low: 0.05, high: 0.5, log: true}}
+          dynamics.influence.contacts_per_day: {{low: 1, high: 8}}
+          dynamics.protest.social_proof: [visibility, fraction]
+        """)
+    d = design_table(load_experiment(make(tmp_path, exp=text)))
+    eps = d["dynamics.influence.confidence_bound"]
+    assert len(d) == 8 and eps.between(0.05, 0.5).all()
+    assert d["dynamics.influence.contacts_per_day"].map(lambda v: isinstance(v, (int, np.integer))).all()
+    assert set(d["dynamics.protest.social_proof"]) <= {"visibility", "fraction"}
+    if design == "lhs":   # one sample per stratum of the log range
+        strata = np.floor(np.log(eps / 0.05) / np.log(0.5 / 0.05) * 8).astype(int)
+        assert sorted(strata) == list(range(8))
+
+
+def test_results_identical_with_0_1_2_workers(tmp_path):
+    exp = make(tmp_path)
+    stores = {}
+    for w in (0, 1, 2):
+        stores[w] = tmp_path / f"s{w}"
+        res = run_sweep(exp, stores[w], workers=w, progress=False)
+        assert (res["status"] == "ok").all()
+    ref = (stores[0] / "results.parquet").read_bytes()
+    assert (stores[1] / "results.parquet").read_bytes() == ref
+    assert (stores[2] / "results.parquet").read_bytes() == ref
+    res = sim.load_sweep(stores[0])
+    assert len(res) == 12 and res["national_peak"].max() > 0      # protest happened somewhere
+    assert {"run_id", "point", "replicate", "seed", "population.hardship.mean"} <= set(res.columns)
+
+
+def test_worker_killed_mid_run_loses_nothing(tmp_path):
+    exp = make(tmp_path)
+    serial = run_sweep(exp, tmp_path / "serial", workers=0, progress=False)
+    res = run_sweep(exp, tmp_path / "killed", workers=2, progress=False, runner=killing_runner)
+    assert (tmp_path / "killed" / "killed-once").exists()        # a worker really died
+    assert (res["status"] == "ok").all()
+    pd.testing.assert_frame_equal(res, serial)
+
+
+def test_failing_run_is_recorded_and_the_rest_finish(tmp_path):
+    res = run_sweep(make(tmp_path), tmp_path / "f", workers=0, progress=False, runner=failing_runner)
+    bad = res[res["status"] != "ok"]
+    assert list(bad["run_id"]) == ["r0002"]
+    assert "dynamics.influence.rate" in bad["error"].iat[0] and "out of range" in bad["error"].iat[0]
+    assert (res.drop(index=bad.index)["status"] == "ok").all()
+    assert np.isnan(bad["national_peak"].iat[0])
+
+
+def test_sigkill_then_resume_equals_uninterrupted(tmp_path):
+    exp = make(tmp_path, days=20, pop=40000)
+    whole = run_sweep(exp, tmp_path / "whole", workers=0, progress=False)
+    store = tmp_path / "cut"
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "sweep", str(exp), "--out", str(store),
+                             "--workers", "0", "--quiet"])
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list((store / "runs").glob("*.parquet"))) < 3:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = len(list((store / "runs").glob("*.parquet")))
+    assert 3 <= finished < 12, finished                            # really cut in the middle
+    assert not (store / "results.parquet").exists()
+    assert main(["sweep", str(exp), "--out", str(store), "--workers", "0", "--quiet"]) == 2   # refuses
+    assert main(["sweep", str(exp), "--out", str(store), "--workers", "0", "--resume", "--quiet"]) == 0
+    assert (store / "results.parquet").read_bytes() == (tmp_path / "whole" / "results.parquet").read_bytes()
+    assert len(whole) == 12
+
+
+def test_cli_sweep_and_plots(tmp_path, capsys):
+    exp = make(tmp_path)
+    assert main(["sweep", str(exp), "--out", str(tmp_path / "s"), "--workers", "0", "--quiet"]) == 0
+    assert "12 of 12 runs ok" in capsys.readouterr().out
+    assert main(["plot", str(tmp_path / "s")]) == 0
+    assert (tmp_path / "s" / "plots" / "heatmap.png").stat().st_size > 0
+    assert (tmp_path / "s" / "plots" / "outcomes.png").stat().st_size > 0
+
+
+def test_plot_redraws_a_run_directory(tmp_path):
+    run = tmp_path / "run"
+    assert main(["run", str(SCENARIOS / "two_towns.yaml"), "--out", str(run), "--quiet", "--no-plots",
+                 "--set", "outputs.histograms=true"]) == 0
+    assert main(["plot", str(run)]) == 0
+    for name in ("timeseries", "onset", "map", "distributions"):
+        assert (run / "plots" / f"{name}.png").stat().st_size > 0
+    loaded = sim.Result.load(run)
+    fresh = sim.run(SCENARIOS / "two_towns.yaml", overrides={"outputs.histograms": True})
+    for key in fresh.records:
+        np.testing.assert_allclose(loaded.records[key], fresh.records[key])
+    np.testing.assert_allclose(loaded.histograms, fresh.histograms)
+
+
+@pytest.mark.parametrize("edit, match", [
+    (lambda t: t.replace("design: grid", "desing: grid"), r"exp\.yaml:3: desing: unknown field 'desing'; did you mean 'design'"),
+    (lambda t: t.replace("population.hardship.mean", "population.hardship.mena"),
+     r"exp\.yaml:7: parameters\.population\.hardship\.mena: value 0\.3 is rejected by the scenario: unknown field 'mena'"),
+    (lambda t: t.replace("[0.3, 0.5]", "[0.3, 1.5]"), r"value 1\.5 is rejected by the scenario: 1\.5 is out of range"),
+    (lambda t: t.replace("[0.3, 0.5]", "[]"), r"exp\.yaml:7: .*empty list of values"),
+    (lambda t: t.replace(", steps: 3", ""), r"needs 'steps'"),
+    (lambda t: t.replace("design: grid", "design: lhs"), r"design 'lhs' needs 'samples'"),
+    (lambda t: t.replace("design: grid", "design: random"), r"design 'random' is unknown; allowed: grid, lhs, sobol"),
+    (lambda t: t.replace("total_detained", "total_detainees"), r"outcome 'total_detainees' is unknown \(did you mean 'total_detained'\?\)"),
+    (lambda t: t.replace("base.yaml", "nope.yaml"), r"base scenario 'nope\.yaml' not found"),
+    (lambda t: t.replace("events.0.salience", "events.4.salience"), r"rejected by the scenario: index 4 is out of range"),
+    (lambda t: t.replace("national_peak, ", "onset_error_mean, "), r"need the base scenario's 'observed' onsets"),
+])
+def test_experiment_errors(tmp_path, edit, match):
+    path = make(tmp_path)
+    path.write_text(edit(path.read_text()))
+    with pytest.raises(SweepError, match=match):
+        load_experiment(path)
+
+
+def test_cli_reports_experiment_errors(tmp_path, capsys):
+    path = make(tmp_path)
+    path.write_text(path.read_text().replace("replicates: 2", "replicates: 0"))
+    assert main(["sweep", str(path)]) == 2
+    assert "replicates: 0 must be a whole number ≥ 1" in capsys.readouterr().err
+
+
+def test_existing_store_is_not_overwritten(tmp_path):
+    exp = make(tmp_path)
+    run_sweep(exp, tmp_path / "s", workers=0, progress=False)
+    with pytest.raises(SimError, match="already holds a sweep; add --resume"):
+        run_sweep(exp, tmp_path / "s", workers=0, progress=False)
+
+
+def test_existing_scheduler_is_used_and_left_running(tmp_path):
+    from distributed import Client, LocalCluster
+
+    exp = make(tmp_path)
+    serial = run_sweep(exp, tmp_path / "serial", workers=0, progress=False)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        res = run_sweep(exp, tmp_path / "remote", scheduler=cluster.scheduler_address, progress=False)
+        pd.testing.assert_frame_equal(res, serial)
+        with Client(cluster.scheduler_address) as client:           # still up, still has its worker
+            assert len(client.scheduler_info()["workers"]) == 1
