@@ -92,20 +92,16 @@ def floor_day(model: OpinionModel, contacts: int) -> float:
 def time_reference(n: int, days: int) -> dict:
     """Agent-steps/s of the per-agent Mesa reference and of the vectorised model at the same n."""
     sc = load_scenario(scenario(n, days=2 + days))
-    ref = ReferenceModel(sc)
-    ref.step()
-    ref.step()
-    t0 = time.perf_counter()
-    for _ in range(days):
-        ref.step()
-    ref_rate = n / ((time.perf_counter() - t0) / days)
-    vec = OpinionModel(sc)
-    vec.step()
-    vec.step()
-    t0 = time.perf_counter()
-    for _ in range(days):
-        vec.step()
-    vec_rate = n / ((time.perf_counter() - t0) / days)
+
+    def rate(model) -> float:
+        model.step()                                        # days 0 and 1 (the rumour) as warm-up
+        model.step()
+        t0 = time.perf_counter()
+        for _ in range(days):
+            model.step()
+        return n / ((time.perf_counter() - t0) / days)
+
+    ref_rate, vec_rate = rate(ReferenceModel(sc)), rate(OpinionModel(sc))
     return {"n": n, "reference_agent_steps_per_s": ref_rate, "vectorised_agent_steps_per_s": vec_rate,
             "speedup_same_n": vec_rate / ref_rate}
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from . import ensemble
 from .errors import DataError, ParameterError, ScenarioError, SimError
 from .model import OpinionModel
 from .results import Result
@@ -20,7 +21,7 @@ from .scenario import Scenario, load_scenario
 from .sweep import load_sweep, run_sweep
 
 __all__ = ["OpinionModel", "Result", "Scenario", "SimError", "ScenarioError", "ParameterError",
-           "DataError", "load_scenario", "run", "run_sweep", "load_sweep", "__version__"]
+           "DataError", "load_scenario", "run", "run_sweep", "load_sweep", "ensemble", "__version__"]
 
 __version__ = "0.1.0"
 

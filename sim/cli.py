@@ -1,4 +1,4 @@
-"""Command line: ``sim run | validate | sweep | plot``.
+"""Command line: ``sim run | validate | sweep | plot | compare``.
 
 Errors in input print one line on stderr (``sim: error: file:line: field: ...``)
 and exit with code 2; nothing already written is touched.
@@ -46,6 +46,20 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="output directory (default runs/<name>-seed<N>/)")
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     run.add_argument("--quiet", action="store_true", help="no progress bar, no table")
+    run.add_argument("--seeds", type=_positive_int, help="run an ensemble of this many seeds (on the sweep "
+                                                         "engine) and write quantile bands")
+    run.add_argument("--workers", type=_positive_int, help="with --seeds: worker processes (default one per "
+                                                           "core; 0 = serial)")
+    run.add_argument("--scheduler", metavar="ADDRESS", help="with --seeds: a running Dask scheduler")
+
+    cmp_ = sub.add_parser("compare", help="run scenarios as ensembles and compare their outcomes")
+    cmp_.add_argument("scenarios", nargs="+", help="scenario YAML files (at least two)")
+    cmp_.add_argument("--seeds", type=_positive_int, default=20, help="seeds per scenario (default 20)")
+    cmp_.add_argument("--scale", type=float, help="people per agent, for every scenario")
+    cmp_.add_argument("--out", help="output directory (default runs/compare-<names>/)")
+    cmp_.add_argument("--workers", type=_positive_int, help="worker processes (default one per core; 0 = serial)")
+    cmp_.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler")
+    cmp_.add_argument("--quiet", action="store_true", help="no progress bar")
 
     val = sub.add_parser("validate", help="check a scenario file; changes nothing")
     scenario_args(val)
@@ -89,7 +103,7 @@ def _slug(text: str) -> str:
 def cmd_validate(args: argparse.Namespace) -> int:
     scenario = _load(args)
     print(f"{args.scenario}: ok ({len(scenario.cities)} cities, {scenario.n_agents:,} agents, "
-          f"{scenario.days} days, {len(scenario.events)} events)")
+          f"{scenario.days} days, {len(scenario.events)} event{'' if len(scenario.events) == 1 else 's'})")
     return 0
 
 
@@ -97,6 +111,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .model import OpinionModel
 
     scenario = _load(args)
+    if args.seeds:
+        from .ensemble import run_ensemble
+
+        out = Path(args.out) if args.out else Path("runs") / f"{_slug(scenario.name)}-seeds{args.seeds}"
+        ens = run_ensemble(scenario, seeds=args.seeds, workers=args.workers, scheduler=args.scheduler,
+                           progress=not args.quiet)
+        ens.save(out, plots=not args.no_plots)
+        if not args.quiet:
+            print(ens.table())
+            print(f"wrote {out}/")
+        return 0
     out = Path(args.out) if args.out else Path("runs") / f"{_slug(scenario.name)}-seed{scenario.seed}"
     model = OpinionModel(scenario)
     result = model.run(progress=not args.quiet and sys.stderr.isatty())
@@ -104,6 +129,33 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(result.table())
         print(f"wrote {out}/")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from . import plotting
+    from .ensemble import compare_table, run_ensemble
+    from .errors import SimError
+    from .scenario import load_scenario
+
+    if len(args.scenarios) < 2:
+        raise SimError("compare needs at least two scenario files")
+    overrides = [f"scale={args.scale}"] if args.scale else []
+    scenarios = [load_scenario(path, overrides) for path in args.scenarios]   # validate all before running
+    ensembles = [run_ensemble(sc, seeds=args.seeds, workers=args.workers, scheduler=args.scheduler,
+                              progress=not args.quiet) for sc in scenarios]
+    table = compare_table(ensembles)
+    out = Path(args.out) if args.out else Path("runs") / ("compare-" + "-vs-".join(_slug(s.name) for s in scenarios))
+    from ._io import atomic_write
+
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(out / "compare.csv", lambda p: table.to_csv(p, index=False, lineterminator="\n"))
+    plotting.save(plotting.compare_figure(ensembles), out / "compare.png")
+    for sc, e in zip(scenarios, ensembles):
+        e.save(out / _slug(sc.name), plots=False)
+    print(table.to_string(index=False))
+    print("(median [5%, 95%] over seeds)")
+    print(f"wrote {out}/")
     return 0
 
 
@@ -147,8 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        return {"run": cmd_run, "validate": cmd_validate, "sweep": cmd_sweep,
-                "plot": cmd_plot}[args.command](args)
+        return {"run": cmd_run, "validate": cmd_validate, "sweep": cmd_sweep, "plot": cmd_plot,
+                "compare": cmd_compare}[args.command](args)
     except SimError as exc:
         print(f"sim: error: {exc}", file=sys.stderr)
         return 2

@@ -28,6 +28,17 @@ RECORDED = ("participants", "active_agents", "detained", "new_detained", "mean_t
             "mean_sinophobia", "mean_grievance", "salience")
 
 
+def init_shell(model: mesa.Model, scenario: Scenario | str | dict, seed: int | None) -> None:
+    """Set-up shared by :class:`OpinionModel` and the per-agent reference: load the scenario,
+    seed Mesa's generator with ``default_rng(SeedSequence(seed))`` and build the geography."""
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    model.scenario = scenario
+    model.seed = int(scenario.seed if seed is None else seed)
+    mesa.Model.__init__(model, rng=np.random.default_rng(np.random.SeedSequence(model.seed)))
+    model.geography = Geography.from_scenario(scenario)
+
+
 class CityAgent(mesa.Agent):
     """One city as a Mesa agent: a named view on its slice of the population."""
 
@@ -77,18 +88,15 @@ class OpinionModel(mesa.Model):
     """
 
     def __init__(self, scenario: Scenario | str | dict, seed: int | None = None):
-        if not isinstance(scenario, Scenario):
-            scenario = load_scenario(scenario)
-        self.scenario = scenario
-        self.seed = int(scenario.seed if seed is None else seed)
-        super().__init__(rng=np.random.default_rng(np.random.SeedSequence(self.seed)))
-        self.geography = Geography.from_scenario(scenario)
+        init_shell(self, scenario, seed)
+        scenario = self.scenario
         self.cities = self.geography.table
         self.population = Population.from_scenario(scenario, self.geography, self.rng)
         t = self.cities
         C = len(t)
         self.state = CityState(
             salience=t["initial_salience"].to_numpy(dtype=np.float64).copy(),
+            fatigue=np.zeros(C),
             police_factor=np.ones(C),
             boost=np.zeros(C),
             boost_until=np.full(C, -1, dtype=np.int64),
@@ -99,6 +107,8 @@ class OpinionModel(mesa.Model):
         self._slices = [self.population.city(c) for c in range(C)]
         self._events = defaultdict(list)
         for ev in scenario.events:
+            if not ev.enabled:
+                continue
             repeat = ev.days if isinstance(ev, InformationTrigger) else 1
             for d in range(ev.day, min(ev.day + repeat, scenario.days)):
                 self._events[d].append(ev)
@@ -126,8 +136,9 @@ class OpinionModel(mesa.Model):
 
         1. **events**: the day's scheduled events apply (expired focal boosts end);
         2. **salience**: per-city salience decays and rises with yesterday's
-           protest visibility (own city, gravity network, national media);
-           online people's opinions drift with it;
+           protest visibility (own city, gravity network, national media),
+           damped by attention fatigue, which then grows; online people's
+           opinions drift with salience;
         3. **influence**: ``contacts_per_day`` rounds of bounded-confidence
            contacts within each city, then the pull to the anchors;
         4. **protest**: who is active today (Epstein with social proof);
@@ -172,7 +183,10 @@ class OpinionModel(mesa.Model):
         st.salience = media.update_salience(st.salience, self.participants, self.geography.network,
                                             self._reach, m.salience_half_life_days, m.local_weight,
                                             m.network_weight, m.national_weight, m.visibility_reference,
-                                            m.visibility_floor)
+                                            m.visibility_floor, fatigue=st.fatigue)
+        if m.attention_fatigue > 0:
+            st.fatigue = media.update_fatigue(st.fatigue, st.salience, m.attention_fatigue,
+                                              m.fatigue_half_life_days)
         if (m.sinophobia_rate > 0 or m.trust_rate > 0) and st.salience.any():
             pop = self.population
             media.exposure(pop.sinophobia, pop.trust, pop.online, pop.starts, pop.stops, st.salience,

@@ -19,10 +19,10 @@ import math
 import mesa
 import numpy as np
 
-from .geography import Geography
+from .model import init_shell
 from .population import Population
 from .scenario import (DiplomaticMessage, EconomicShock, FocalDate, GovernmentMessage,
-                       InformationTrigger, Policing, Scenario, load_scenario)
+                       InformationTrigger, Policing, Scenario)
 
 __all__ = ["Person", "ReferenceModel"]
 
@@ -140,12 +140,8 @@ class ReferenceModel(mesa.Model):
     """
 
     def __init__(self, scenario: Scenario | str | dict, seed: int | None = None):
-        if not isinstance(scenario, Scenario):
-            scenario = load_scenario(scenario)
-        self.scenario = scenario
-        self.seed = int(scenario.seed if seed is None else seed)
-        super().__init__(rng=np.random.default_rng(np.random.SeedSequence(self.seed)))
-        self.geography = Geography.from_scenario(scenario)
+        init_shell(self, scenario, seed)
+        scenario = self.scenario
         t = self.geography.table
         C = len(t)
         # initial attributes from the same distributions (the shared sampler), then plain Python
@@ -164,6 +160,7 @@ class ReferenceModel(mesa.Model):
         self.reach = t["media_reach"].tolist()
         self.W = self.geography.network.toarray().tolist()
         self.salience = t["initial_salience"].astype(float).tolist()
+        self.fatigue = [0.0] * C
         self.police_factor = [1.0] * C
         self.boost = [0.0] * C
         self.boost_until = [-1] * C
@@ -183,6 +180,8 @@ class ReferenceModel(mesa.Model):
             if self.boost_until[c] < self.day:
                 self.boost[c] = 0.0
         for ev in self.scenario.events:
+            if not ev.enabled:
+                continue
             repeat = ev.days if isinstance(ev, InformationTrigger) else 1
             if not ev.day <= self.day < ev.day + repeat:
                 continue
@@ -220,10 +219,14 @@ class ReferenceModel(mesa.Model):
         new = []
         for c in range(C):
             drive = (m.local_weight * vis[c] + m.network_weight * sum(self.W[c][j] * vis[j] for j in range(C))
-                     + m.national_weight * self.reach[c] * national)
+                     + m.national_weight * self.reach[c] * national) * (1 - self.fatigue[c])
             kept = self.salience[c] * delta
             new.append(kept + (1 - kept) * (1 - math.exp(-drive)))
         self.salience = new
+        if m.attention_fatigue > 0:
+            keep_f = 0.5 ** (1.0 / m.fatigue_half_life_days)
+            self.fatigue = [f * keep_f + m.attention_fatigue * s * (1 - f * keep_f)
+                            for f, s in zip(self.fatigue, new)]
         if (m.sinophobia_rate > 0 or m.trust_rate > 0) and any(s > 0 for s in new):
             self.people.do("exposure")
 

@@ -163,6 +163,9 @@ class MediaParams:
                                         "crowd size whose visibility is 1")
     visibility_floor: float = param(5.0, 1.0, None, "people",
                                     "crowds up to this size are invisible (v = 0)")
+    attention_fatigue: float = param(0.0, 0.0, 1.0, "1/day",
+                                     "growth of attention fatigue at salience 1 (Downs 1972); 0 = none")
+    fatigue_half_life_days: float = param(30.0, 0.01, 10000.0, "days", "recovery of attention")
     sinophobia_rate: float = param(0.01, 0.0, 1.0, "1/day", "online drift of sinophobia up at salience 1")
     trust_rate: float = param(0.005, 0.0, 1.0, "1/day", "online drift of trust down at salience 1")
 
@@ -217,6 +220,7 @@ class Event:
     cities: tuple[str, ...] | Literal["all"] = "all"
     date: dt.date | None = None
     label: str = ""
+    enabled: bool = param(True, doc="false: the event does nothing (counterfactuals without it)")
 
     def targets_all(self) -> bool:
         return self.cities == "all"
@@ -724,7 +728,7 @@ def estimated_bytes(n_agents: int) -> int:
 
 
 _TOP = ["name", "description", "start", "days", "seed", "scale", "geography", "population",
-        "dynamics", "events", "outputs", "observed", "extends"]
+        "dynamics", "events", "outputs", "observed", "extends", "set"]
 
 
 def _merge(base: Any, child: Any) -> Any:
@@ -737,6 +741,20 @@ def _merge(base: Any, child: Any) -> Any:
 
 
 def _read_with_extends(path: Path, seen: tuple = ()) -> tuple[dict, LineMap]:
+    data, lines = _read_extends_only(path, seen)
+    sets = data.pop("set", None)
+    if sets is not None:
+        if not isinstance(sets, dict):
+            raise ScenarioError("set must be a mapping of dotted field paths to values, e.g. "
+                                "{events.0.enabled: false}", source=str(path),
+                                line=lines.get(("set",), (None, None))[1], path="set")
+        for dotted, value in sets.items():
+            data = apply_overrides(data, {str(dotted): value}, lines, source=f"{path}:"
+                                   f"{lines.get(('set', dotted), (None, '?'))[1]} set")
+    return data, lines
+
+
+def _read_extends_only(path: Path, seen: tuple = ()) -> tuple[dict, LineMap]:
     data, lines = read_yaml(path)
     if data is None:
         data = {}
@@ -809,9 +827,14 @@ def apply_overrides(raw: dict, overrides: dict[str, Any] | list[str], lines: Lin
                     raise ScenarioError(f"'{part}' must be a list index (0..{len(node) - 1})",
                                         source=source, path=dotted)
                 idx = int(part)
+                if last and idx == len(node):          # one past the end appends (e.g. a new event)
+                    node.append(value)
+                    parts[k] = idx
+                    walked.append(idx)
+                    continue
                 if not -len(node) <= idx < len(node):
-                    raise ScenarioError(f"index {idx} is out of range; the list has {len(node)} items",
-                                        source=source, path=dotted)
+                    raise ScenarioError(f"index {idx} is out of range; the list has {len(node)} items "
+                                        f"(index {len(node)} appends)", source=source, path=dotted)
                 parts[k] = idx % len(node)
                 if last:
                     node[idx] = value

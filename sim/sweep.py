@@ -426,7 +426,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None):
             cluster = None
         else:
             cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                                   processes=True, dashboard_address=None, silence_logs=40)
+                                   processes=True, dashboard_address=":0", silence_logs=40)
             client = Client(cluster)
         try:
             yield client

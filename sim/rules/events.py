@@ -33,6 +33,7 @@ class CityState:
     """Per-city mutable state, float64 arrays of length C."""
 
     salience: np.ndarray
+    fatigue: np.ndarray
     police_factor: np.ndarray
     boost: np.ndarray
     boost_until: np.ndarray   # last day (inclusive) a focal boost applies

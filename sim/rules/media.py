@@ -9,7 +9,11 @@ scattered people are not a rally) and a reference crowd A_ref:
 so that a rally of dozens is already news. Each day:
 
     drive_c = w_loc v(A_c) + w_net Σ_j W_cj v(A_j) + w_nat ρ_c max_j v(A_j)
-    σ_c ← δ σ_c + (1 − δ σ_c) (1 − exp(−drive_c)),   δ = 2^(−1/half_life)
+    σ_c ← δ σ_c + (1 − δ σ_c) (1 − exp(−(1 − F_c) drive_c)),   δ = 2^(−1/half_life)
+    F_c ← δ_F F_c + κ σ_c (1 − δ_F F_c),                         δ_F = 2^(−1/fatigue_half_life)
+
+F_c is attention fatigue (Downs 1972, the issue-attention cycle): the longer
+an issue has been salient, the less new rallies add to it.
 
 with A yesterday's participants (people), W the gravity network, ρ_c the
 city's media reach. Online people then drift:
@@ -22,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-__all__ = ["visibility", "update_salience", "exposure"]
+__all__ = ["visibility", "update_salience", "update_fatigue", "exposure"]
 
 
 def visibility(people: np.ndarray | float, reference: float, floor: float = 1.0) -> np.ndarray:
@@ -34,7 +38,8 @@ def visibility(people: np.ndarray | float, reference: float, floor: float = 1.0)
 def update_salience(salience: np.ndarray, participants: np.ndarray, network: sparse.csr_array,
                     reach: np.ndarray, half_life_days: float, local_weight: float,
                     network_weight: float, national_weight: float,
-                    visibility_reference: float, visibility_floor: float = 1.0) -> np.ndarray:
+                    visibility_reference: float, visibility_floor: float = 1.0,
+                    fatigue: np.ndarray | None = None) -> np.ndarray:
     """New per-city salience (float64, in [0, 1]); see the module docstring.
 
     Parameters
@@ -47,12 +52,22 @@ def update_salience(salience: np.ndarray, participants: np.ndarray, network: spa
         Row-normalised gravity weights W (C × C).
     reach
         Media reach ρ per city (share online).
+    fatigue
+        Attention fatigue F per city in [0, 1] (None: no fatigue).
     """
     v = visibility(participants, visibility_reference, visibility_floor)
     national = v.max() if v.size else 0.0
     drive = local_weight * v + network_weight * (network @ v) + national_weight * reach * national
+    if fatigue is not None:
+        drive = drive * (1.0 - fatigue)
     kept = salience * 0.5 ** (1.0 / half_life_days)
     return kept + (1.0 - kept) * (-np.expm1(-drive))
+
+
+def update_fatigue(fatigue: np.ndarray, salience: np.ndarray, rate: float, half_life_days: float) -> np.ndarray:
+    """F ← δ_F F + κ σ (1 − δ_F F): attention fatigue grows with salience and recovers slowly."""
+    kept = fatigue * 0.5 ** (1.0 / half_life_days)
+    return kept + rate * salience * (1.0 - kept)
 
 
 def exposure(sinophobia: np.ndarray, trust: np.ndarray, online: np.ndarray, starts: np.ndarray,
