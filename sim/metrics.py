@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["onset_days", "city_outcomes", "national_outcomes"]
 
@@ -52,7 +57,7 @@ def national_outcomes(records: dict[str, np.ndarray], min_participants: float) -
     }
 
 
-def read_observed(path: str, city_names: list[str], start) -> "pd.DataFrame":
+def read_observed(path: str, city_names: list[str], start) -> pd.DataFrame:
     """Observed onset intervals (``city, onset_earliest, onset_latest``) as days since ``start``.
 
     Raises
@@ -99,7 +104,7 @@ def read_observed(path: str, city_names: list[str], start) -> "pd.DataFrame":
     return pd.DataFrame(rows)
 
 
-def fit_to_observed(onset: np.ndarray, city_names: list[str], observed, days: int) -> tuple[dict, "pd.DataFrame"]:
+def fit_to_observed(onset: np.ndarray, city_names: list[str], observed, days: int) -> tuple[dict, pd.DataFrame]:
     """Fit of simulated onsets to observed intervals.
 
     Per observed city: onset error in days, 0 inside the observed interval,

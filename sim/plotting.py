@@ -321,7 +321,7 @@ def ensemble_onsets(ens) -> Figure:
     ax.set_xticks(ticks, [ens.scenario.date_of(int(t)).strftime("%d %b") for t in ticks], fontsize=8)
     ax.set_xlim(-0.5, days - 0.5)
     ax.grid(axis="x", alpha=0.3)
-    ax.set_title(f"Onset per seed (dots; share of seeds reached in brackets); observed intervals (blue)")
+    ax.set_title("Onset per seed (dots; share of seeds reached in brackets); observed intervals (blue)")
     return fig
 
 
@@ -359,7 +359,7 @@ def compare_figure(ensembles) -> Figure:
                                             for p in pers if ((p["city"] == c) & p["onset_day"].notna()).any()),
                                            default=np.inf))[:16]
     width = 0.8 / max(1, len(ensembles))
-    for k, (e, p) in enumerate(zip(ensembles, pers)):
+    for k, p in enumerate(pers):
         for y, c in enumerate(reached_any):
             d = p.loc[(p["city"] == c) & p["onset_day"].notna(), "onset_day"].to_numpy(float)
             if d.size:

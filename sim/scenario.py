@@ -693,12 +693,12 @@ def _build_geography(raw: Any, path: tuple, ctx: _Ctx, base_dir: Path) -> Geogra
         cities_file = str((base_dir / craw))
         cities = _read_cities_csv(base_dir / craw, path + ("cities",), ctx)
     elif isinstance(craw, list) and craw:
-        cities = tuple(_build(City, c, path + ("cities", i), ctx) for i, c in enumerate(craw))
-        for i, c in enumerate(cities):
+        for i, c in enumerate(craw):
             for req in ("name", "population", "lat", "lon"):
-                if req not in craw[i]:
+                if not isinstance(c, dict) or req not in c:
                     raise ctx.error(path + ("cities", i), f"city needs '{req}' "
                                                           f"(each city: name, population, lat, lon)")
+        cities = tuple(_build(City, c, path + ("cities", i), ctx) for i, c in enumerate(craw))
     else:
         raise ctx.error(path + ("cities",), "expected a non-empty list of cities or a CSV path")
     names = [c.name for c in cities]
@@ -928,7 +928,7 @@ def _validate(raw: dict, lines: LineMap, name: str, base_dir: Path) -> Scenario:
     scenario = dataclasses.replace(base, geography=geography, population=population, dynamics=dynamics,
                                    events=events, outputs=outputs, observed=observed, source=name,
                                    raw=raw, lines=lines)
-    for i, (city, n) in enumerate(zip(scenario.cities, scenario.agents_per_city())):
+    for city, n in zip(scenario.cities, scenario.agents_per_city()):
         if n < 1:
             raise ctx.error(("scale",), f"scale {scenario.scale:g} leaves city '{city.name}' "
                                         f"(population {city.population}) with no agent; use scale ≤ "

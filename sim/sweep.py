@@ -39,7 +39,7 @@ import pandas as pd
 from ._io import atomic_write, write_json
 from ._yamlio import LineMap, read_yaml
 from .errors import ScenarioError, SimError
-from .scenario import Scenario, load_scenario
+from .scenario import load_scenario
 
 __all__ = ["Experiment", "load_experiment", "design_table", "run_seed", "run_sweep", "load_sweep",
            "execute", "OUTCOMES", "SweepError"]
@@ -488,11 +488,9 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path | None = None
               "params": {n: _py(row[n]) for n in names}, "seed": int(row["seed"]), "outcomes": list(exp.outcomes),
               "keep_timeseries": exp.keep_timeseries, "out": str(out.resolve())}
              for row in design.to_dict("records") if row["run_id"] not in done]
-    failed = 0
-    for res in execute(runner, tasks, workers=workers, scheduler=scheduler, progress=progress, desc=exp.name):
-        failed += res["status"] != "ok"
-    results = collect(out, design)
-    return results
+    for _ in execute(runner, tasks, workers=workers, scheduler=scheduler, progress=progress, desc=exp.name):
+        pass                                   # each run has written its own part file
+    return collect(out, design)
 
 
 def _py(v: Any) -> Any:

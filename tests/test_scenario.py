@@ -103,6 +103,7 @@ def test_cities_csv_with_extra_columns(tmp_path):
      r"min_detention_days 9 exceeds max_detention_days 3"),
     (GOOD + "dynamics:\n  media: {visibility_floor: 2000}\n", 11,
      r"visibility_floor 2000 must be below visibility_reference 1000"),
+    (GOOD.replace("lat: 43.3, lon: 52.9", "lat: 43.3"), 6, r"geography\.cities\[0\]: city needs 'lon'"),
     ("name: [unclosed\n", 2, r"not valid YAML"),
     ("- just\n- a list\n", 1, r"a scenario must be a mapping"),
 ])
