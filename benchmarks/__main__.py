@@ -134,7 +134,7 @@ def end_to_end() -> float:
         return time.perf_counter() - t0
 
 
-def sweep_overhead(runs: int = 6, n: int = 1_500_000, days: int = 12) -> dict:
+def sweep_overhead(runs: int = 10, n: int = 1_500_000, days: int = 12) -> dict:
     """Engine overhead per run: each run timed directly (``sim.run``), through the engine's task
     function in this process (``--workers 0``) and as a task on a one-worker Dask cluster
     (submit to result), interleaved run by run so that machine noise hits all three alike.
