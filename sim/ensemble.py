@@ -105,12 +105,9 @@ class Ensemble:
         onset[onset < 0] = np.nan
         peak = self.records["participants"].max(axis=1)
         reached = ~np.isnan(onset)
-        with np.errstate(all="ignore"):
-            import warnings
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                q = np.nanquantile(onset, QUANTILES, axis=0)
+        q = np.full((len(QUANTILES), onset.shape[1]), np.nan)      # cities never reached stay NaN
+        ever = reached.any(axis=0)
+        q[:, ever] = np.nanquantile(onset[:, ever], QUANTILES, axis=0)
 
         def as_date(v):
             return "" if np.isnan(v) else self.scenario.date_of(int(round(v))).isoformat()
@@ -127,9 +124,10 @@ class Ensemble:
             "detained_median": np.median(self.records["new_detained"].sum(axis=1), axis=0),
         })
 
-    def summary_line(self) -> dict:
-        """National outcomes as median and 90% interval strings."""
-        nat = self.national()
+    def summary_line(self, nat: pd.DataFrame | None = None) -> dict:
+        """National outcomes as median and 90% interval strings (``nat``: :meth:`national`, if at hand)."""
+        if nat is None:
+            nat = self.national()
         out = {}
         for col in ("cities_reached", "first_onset_day", "national_peak", "total_detained"):
             v = nat[col].to_numpy(float)
@@ -147,7 +145,8 @@ class Ensemble:
         return out
 
     def table(self) -> str:
-        s = self.summary_line()
+        nat = self.national()
+        s = self.summary_line(nat)
         cs = self.city_summary().sort_values(["share_reached", "population"], ascending=False)
         cs = cs[cs["share_reached"] > 0]
         lines = [f"{self.scenario.name}: {len(self.seeds)} seeds × {int(self.cities['agents'].sum()):,} agents"
@@ -162,7 +161,6 @@ class Ensemble:
         lines.append(f"national peak: {s['national_peak']}  detained: {s['total_detained']}  "
                      f"(median [5%, 95%] over seeds)")
         if self.scenario.observed:
-            nat = self.national()
             lines.append(f"fit: mean onset error {nat['onset_error_mean'].median():.1f} days, observed cities "
                          f"reached in time {nat['share_reached_by_observed'].median():.0%}, Kendall tau "
                          f"{nat['kendall_tau'].median():.2f} (medians)")
@@ -176,7 +174,8 @@ class Ensemble:
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        tables = {"per_seed.csv": self.per_seed(), "national_by_seed.csv": self.national(),
+        nat = self.national()
+        tables = {"per_seed.csv": self.per_seed(), "national_by_seed.csv": nat,
                   "summary.csv": self.city_summary()}
         for name, df in tables.items():
             atomic_write(out / name, lambda p, df=df: df.to_csv(p, index=False, lineterminator="\n"))
@@ -189,7 +188,7 @@ class Ensemble:
         write_json(out / "manifest.json", {
             "scenario": self.scenario.resolved(), "scenario_file": self.scenario.source,
             "seeds": self.seeds, "failed": self.failed, "versions": package_versions(),
-            "wall_time_s": round(self.wall_time, 3), "summary": self.summary_line(),
+            "wall_time_s": round(self.wall_time, 3), "summary": self.summary_line(nat),
             "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")})
         return out
 

@@ -116,13 +116,3 @@ class Geography:
             return np.arange(self.n_cities)
         lookup = {n: i for i, n in enumerate(self.names)}
         return np.array([lookup[n] for n in names], dtype=np.int64)
-
-    def strongest_links(self, k: int = 2) -> list[tuple[int, int, float]]:
-        """The ``k`` heaviest outgoing links of each city, as (i, j, w_ij)."""
-        dense = self.network.toarray()
-        out = []
-        for i in range(dense.shape[0]):
-            for j in np.argsort(dense[i])[::-1][:k]:
-                if dense[i, j] > 0:
-                    out.append((i, int(j), float(dense[i, j])))
-        return out

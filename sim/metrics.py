@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -102,6 +103,19 @@ def read_observed(path: str, city_names: list[str], start) -> pd.DataFrame:
                 raise DataError("onset_earliest is after onset_latest", source=str(path), line=line)
             rows.append({"city": city, "earliest_day": days[0], "latest_day": days[1]})
     return pd.DataFrame(rows)
+
+
+def observed_table(path: str, city_names: list[str], start) -> pd.DataFrame:
+    """:func:`read_observed`, cached per (file, modification time, cities, start): ensembles and
+    sweeps fit hundreds of runs against the same file. Treat the result as read-only."""
+    import os
+
+    return _observed_cached(str(path), os.stat(path).st_mtime_ns, tuple(city_names), start)
+
+
+@functools.lru_cache(maxsize=16)
+def _observed_cached(path: str, mtime_ns: int, city_names: tuple, start) -> pd.DataFrame:
+    return read_observed(path, list(city_names), start)
 
 
 def fit_to_observed(onset: np.ndarray, city_names: list[str], observed, days: int) -> tuple[dict, pd.DataFrame]:

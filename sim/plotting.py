@@ -255,9 +255,9 @@ def sweep_figures(results, store: str | Path, out_dir: str | Path | None = None)
 def _observed(ens):
     if not ens.scenario.observed:
         return None
-    from .metrics import read_observed
+    from .metrics import observed_table
 
-    return read_observed(ens.scenario.observed, ens.city_names, ens.scenario.start)
+    return observed_table(ens.scenario.observed, ens.city_names, ens.scenario.start)
 
 
 def ensemble_bands(ens, top: int = 9) -> Figure:

@@ -95,16 +95,14 @@ class Result:
         """Tidy table: one row per (day, city)."""
         D, C = self.days, len(self.cities)
         frame = {
-            "date": pd.to_datetime(np.repeat(np.array(self.dates, dtype="datetime64[D]"), C)),
+            "date": np.repeat(np.array(self.dates, dtype=object), C),
             "day": np.repeat(np.arange(D, dtype=np.int32), C),
             "city": np.tile(np.array(self.city_names, dtype=object), D),
         }
         for name, arr in self.records.items():
             col = arr.reshape(-1)
             frame[name] = col.astype(np.int64) if name == "active_agents" else col
-        df = pd.DataFrame(frame)
-        df["date"] = df["date"].dt.date
-        return df
+        return pd.DataFrame(frame)
 
     @property
     def onset_min(self) -> float:
@@ -148,9 +146,9 @@ class Result:
         if not self.scenario.observed:
             return {}, None
         if getattr(self, "_fit_cache", None) is None:
-            from .metrics import fit_to_observed, onset_days, read_observed
+            from .metrics import fit_to_observed, observed_table, onset_days
 
-            obs = read_observed(self.scenario.observed, self.city_names, self.scenario.start)
+            obs = observed_table(self.scenario.observed, self.city_names, self.scenario.start)
             onset = onset_days(self.records["participants"], self.onset_min)
             self._fit_cache = fit_to_observed(onset, self.city_names, obs, self.days)
         return self._fit_cache

@@ -75,17 +75,6 @@ class Dist:
         k = m * (1 - m) / (s * s) - 1
         return m * k, (1 - m) * k
 
-    def expected(self) -> float:
-        """Mean before clipping (for documentation and quick checks)."""
-        if self.dist == "constant":
-            return float(self.value)
-        if self.dist == "uniform":
-            return (self.low + self.high) / 2
-        if self.dist == "normal":
-            return float(self.mean)
-        a, b = self.beta_ab()
-        return a / (a + b)
-
 
 @dataclass(frozen=True)
 class City:
@@ -221,9 +210,6 @@ class Event:
     date: dt.date | None = None
     label: str = ""
     enabled: bool = param(True, doc="false: the event does nothing (counterfactuals without it)")
-
-    def targets_all(self) -> bool:
-        return self.cities == "all"
 
 
 @dataclass(frozen=True)
@@ -386,13 +372,14 @@ def _fmt(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _check_keys(raw: dict, allowed: list[str], path: tuple, ctx: _Ctx) -> None:
+def _check_keys(raw: dict, allowed: list[str], path: tuple, ctx: _Ctx,
+                cls: type[ScenarioError] = ScenarioError) -> None:
     for key in raw:
         if key not in allowed:
             close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
             hint = f"did you mean '{close[0]}'? " if close else ""
             raise ctx.error(path + (key,), f"unknown field '{key}'; {hint}valid fields here: "
-                                           f"{', '.join(allowed)}")
+                                           f"{', '.join(allowed)}", cls)
 
 
 def _bounds_text(meta: dict) -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+from difflib import get_close_matches
 import itertools
 import math
 import os
@@ -37,12 +38,15 @@ import numpy as np
 import pandas as pd
 
 from ._io import atomic_write, write_json
-from ._yamlio import LineMap, read_yaml
+from ._yamlio import read_yaml
 from .errors import ScenarioError, SimError
-from .scenario import load_scenario
+from .scenario import _check_keys, _Ctx, load_scenario
 
 __all__ = ["Experiment", "load_experiment", "design_table", "run_seed", "run_sweep", "load_sweep",
            "execute", "OUTCOMES", "SweepError"]
+
+#: Outcomes that need the base scenario's observed onsets.
+FIT_OUTCOMES = ("onset_error_mean", "share_reached_by_observed", "kendall_tau")
 
 #: Outcomes a sweep can keep, per run.
 OUTCOMES = ("cities_reached", "first_onset_day", "last_onset_day", "national_peak", "national_peak_day",
@@ -113,15 +117,6 @@ class Experiment:
         return {**dataclasses.asdict(self), "parameters": [dataclasses.asdict(p) for p in self.parameters]}
 
 
-def _err(lines: LineMap, source: str, path: tuple, message: str) -> SweepError:
-    p = tuple(path)
-    while p not in lines and p:
-        p = p[:-1]
-    src, line = lines.get(p, (source, None))
-    dotted = ".".join(str(x) for x in path)
-    return SweepError(message, source=src, line=line, path=dotted or None)
-
-
 def _lookup(plain: Any, dotted: str) -> Any:
     node = plain
     for part in dotted.split("."):
@@ -147,45 +142,44 @@ def load_experiment(path: str | Path) -> Experiment:
     if not isinstance(raw, dict):
         raise SweepError("an experiment must be a mapping (name, base, design, parameters, ...)", source=src,
                          line=1)
-    import difflib
+    ctx = _Ctx(lines, src)
 
-    for key in raw:
-        if key not in _KEYS:
-            close = difflib.get_close_matches(str(key), _KEYS, n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            raise _err(lines, src, (key,), f"unknown field '{key}'; {hint}valid fields: {', '.join(_KEYS)}")
+    def err(where: tuple, message: str) -> SweepError:
+        return ctx.error(where, message, SweepError)
+
+    _check_keys(raw, _KEYS, (), ctx, SweepError)
     if "base" not in raw or not isinstance(raw["base"], str):
-        raise _err(lines, src, ("base",), "needs 'base': the path of a scenario file, relative to this file")
+        raise err(("base",), "needs 'base': the path of a scenario file, relative to this file")
     base = (path.parent / raw["base"]).resolve()
     if not base.exists():
-        raise _err(lines, src, ("base",), f"base scenario '{raw['base']}' not found (relative to this file)")
+        raise err(("base",), f"base scenario '{raw['base']}' not found (relative to this file)")
     fixed = raw.get("set") or {}
     if not isinstance(fixed, dict):
-        raise _err(lines, src, ("set",), "expected a mapping of dotted paths to values, e.g. {scale: 20}")
+        raise err(("set",), "expected a mapping of dotted paths to values, e.g. {scale: 20}")
     try:
         base_scenario = load_scenario(base, fixed)
     except ScenarioError as exc:
-        raise _err(lines, src, ("set",), f"the base scenario rejects these overrides: {exc}") from None
+        raise err(("set",), f"the base scenario rejects these overrides: {exc}") from None
     design = raw.get("design", "grid")
     if design not in ("grid", "lhs", "sobol"):
-        raise _err(lines, src, ("design",), f"design {design!r} is unknown; allowed: grid, lhs, sobol")
+        raise err(("design",), f"design {design!r} is unknown; allowed: grid, lhs, sobol")
 
     def integer(key: str, default: int | None, lo: int) -> int | None:
         v = raw.get(key, default)
         if v is None:
             return None
         if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-            raise _err(lines, src, (key,), f"{v!r} must be a whole number ≥ {lo}")
+            raise err((key,), f"{v!r} must be a whole number ≥ {lo}")
         return v
 
     seed = integer("seed", 0, 0)
     replicates = integer("replicates", 1, 1)
     samples = integer("samples", None, 1)
     if design != "grid" and samples is None:
-        raise _err(lines, src, ("design",), f"design '{design}' needs 'samples' (number of points)")
+        raise err(("design",), f"design '{design}' needs 'samples' (number of points)")
     params_raw = raw.get("parameters")
     if not isinstance(params_raw, dict) or not params_raw:
-        raise _err(lines, src, ("parameters",), "needs 'parameters': a mapping of dotted scenario paths to "
+        raise err(("parameters",), "needs 'parameters': a mapping of dotted scenario paths to "
                                                 "a list of values or {low, high[, steps][, log]}")
     resolved = base_scenario.resolved()
     params = []
@@ -195,50 +189,50 @@ def load_experiment(path: str | Path) -> Experiment:
         is_int = isinstance(current, int) and not isinstance(current, bool)
         if isinstance(spec, list):
             if not spec:
-                raise _err(lines, src, ppath, "empty list of values; give at least one")
+                raise err(ppath, "empty list of values; give at least one")
             p = Parameter(name, values=tuple(spec), integer=is_int)
             probes = list(spec)
         elif isinstance(spec, dict):
             unknown = set(spec) - {"low", "high", "steps", "log"}
             if unknown:
-                raise _err(lines, src, ppath, f"unknown key(s) {sorted(unknown)}; a range takes low, high, "
+                raise err(ppath, f"unknown key(s) {sorted(unknown)}; a range takes low, high, "
                                               f"steps (grid), log")
             lo, hi = spec.get("low"), spec.get("high")
             if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lo, hi)) or lo > hi:
-                raise _err(lines, src, ppath, "a range needs numbers low ≤ high, e.g. {low: 0, high: 1}")
+                raise err(ppath, "a range needs numbers low ≤ high, e.g. {low: 0, high: 1}")
             log = bool(spec.get("log", False))
             if log and lo <= 0:
-                raise _err(lines, src, ppath, "log ranges need low > 0")
+                raise err(ppath, "log ranges need low > 0")
             steps = spec.get("steps")
             if design == "grid":
                 if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
-                    raise _err(lines, src, ppath, "a range in a grid design needs 'steps' (a whole number ≥ 1)")
+                    raise err(ppath, "a range in a grid design needs 'steps' (a whole number ≥ 1)")
             p = Parameter(name, low=float(lo), high=float(hi), steps=steps, log=log, integer=is_int)
             probes = [p._cast(lo), p._cast(hi)]
         else:
-            raise _err(lines, src, ppath, f"expected a list of values or a range {{low, high, ...}}, "
+            raise err(ppath, f"expected a list of values or a range {{low, high, ...}}, "
                                           f"got {spec!r}")
         for value in probes:
             try:
                 base_scenario.with_overrides({name: value})
             except ScenarioError as exc:
-                raise _err(lines, src, ppath, f"value {value!r} is rejected by the scenario: {exc.message}"
+                raise err(ppath, f"value {value!r} is rejected by the scenario: {exc.message}"
                                               + (f" (field {exc.path})" if exc.path else "")) from None
         params.append(p)
     outcomes = raw.get("outcomes", ["cities_reached", "first_onset_day", "national_peak", "total_detained"])
     if not isinstance(outcomes, list) or not outcomes:
-        raise _err(lines, src, ("outcomes",), f"expected a non-empty list; allowed: {', '.join(OUTCOMES)}")
+        raise err(("outcomes",), f"expected a non-empty list; allowed: {', '.join(OUTCOMES)}")
     for i, o in enumerate(outcomes):
         if o not in OUTCOMES:
-            close = difflib.get_close_matches(str(o), OUTCOMES, n=1)
+            close = get_close_matches(str(o), OUTCOMES, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise _err(lines, src, ("outcomes", i), f"outcome {o!r} is unknown{hint}; allowed: {', '.join(OUTCOMES)}")
-    needs_obs = {"onset_error_mean", "share_reached_by_observed", "kendall_tau"} & set(outcomes)
+            raise err(("outcomes", i), f"outcome {o!r} is unknown{hint}; allowed: {', '.join(OUTCOMES)}")
+    needs_obs = set(FIT_OUTCOMES) & set(outcomes)
     if needs_obs and base_scenario.observed is None:
-        raise _err(lines, src, ("outcomes",), f"{sorted(needs_obs)} need the base scenario's 'observed' onsets")
+        raise err(("outcomes",), f"{sorted(needs_obs)} need the base scenario's 'observed' onsets")
     keep = raw.get("keep_timeseries", False)
     if not isinstance(keep, bool):
-        raise _err(lines, src, ("keep_timeseries",), "use true or false")
+        raise err(("keep_timeseries",), "use true or false")
     return Experiment(name=str(raw.get("name", path.stem)), base=str(base), design=design, seed=seed,
                       replicates=replicates, parameters=tuple(params), outcomes=tuple(outcomes),
                       fixed=dict(fixed), samples=samples, keep_timeseries=keep,
@@ -287,10 +281,10 @@ def design_table(exp: Experiment) -> pd.DataFrame:
 # --------------------------------------------------------------------------- one run
 def outcomes_of(result, names: Iterable[str]) -> dict:
     """The named outcomes of a :class:`~sim.results.Result`."""
+    names = list(names)
     nat = result.national
     out: dict[str, float] = {}
-    fit = result.fit if any(n in ("onset_error_mean", "share_reached_by_observed", "kendall_tau")
-                            for n in names) else {}
+    fit = result.fit if set(FIT_OUTCOMES) & set(names) else {}
     for name in names:
         if name in nat:
             out[name] = float(nat[name])

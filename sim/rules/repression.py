@@ -53,9 +53,10 @@ def detain(status: np.ndarray, detention: np.ndarray, candidates: np.ndarray,
     ndarray
         Indices of the newly detained.
     """
-    hit = candidates[u < probability]
+    caught = u < probability
+    hit = candidates[caught]
     status[hit] = DETAINED
-    detention[hit] = days[u < probability]
+    detention[hit] = days[caught]
     return hit
 
 
