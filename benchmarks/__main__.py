@@ -33,13 +33,12 @@ from statistics import median
 import numpy as np
 
 from sim import OpinionModel, load_scenario
+from sim.facts import PHASES
 from sim.reference import ReferenceModel
 from sim.results import package_versions
 from sim.rules.influence import draw_partners
 
 from .workloads import ROOT, scenario
-
-PHASES = ("events", "salience", "influence", "protest", "repression", "record")
 
 
 def time_steps(n: int, days: int, repeats: int) -> dict:
@@ -48,8 +47,8 @@ def time_steps(n: int, days: int, repeats: int) -> dict:
     t0 = time.perf_counter()
     model = OpinionModel(sc)
     setup = time.perf_counter() - t0
-    model.step()                                           # warm-up: day 0
-    model.step()                                           # day 1: the rumour, protest begins
+    model.step()  # warm-up: day 0
+    model.step()  # day 1: the rumour, protest begins
     per_day, phases = [], {p: [] for p in PHASES}
     for _ in range(repeats):
         before = dict(model.phase_seconds)
@@ -82,10 +81,10 @@ def floor_day(model: OpinionModel, contacts: int) -> float:
     rng = np.random.default_rng(0)
     t0 = time.perf_counter()
     for _ in range(contacts):
-        draw_partners(rng, pop.starts, pop.stops, out=idx)   # one draw per person, within the city
+        draw_partners(rng, pop.starts, pop.stops, out=idx)  # one draw per person, within the city
         for x in (trust, sino):
-            np.take(x, idx, out=buf, mode="clip")             # one gather per opinion
-            np.maximum(x, buf, out=x)                         # one read-modify-write per opinion
+            np.take(x, idx, out=buf, mode="clip")  # one gather per opinion
+            np.maximum(x, buf, out=x)  # one read-modify-write per opinion
     return time.perf_counter() - t0
 
 
@@ -94,7 +93,7 @@ def time_reference(n: int, days: int) -> dict:
     sc = load_scenario(scenario(n, days=2 + days))
 
     def rate(model) -> float:
-        model.step()                                        # days 0 and 1 (the rumour) as warm-up
+        model.step()  # days 0 and 1 (the rumour) as warm-up
         model.step()
         t0 = time.perf_counter()
         for _ in range(days):
@@ -102,8 +101,12 @@ def time_reference(n: int, days: int) -> dict:
         return n / ((time.perf_counter() - t0) / days)
 
     ref_rate, vec_rate = rate(ReferenceModel(sc)), rate(OpinionModel(sc))
-    return {"n": n, "reference_agent_steps_per_s": ref_rate, "vectorised_agent_steps_per_s": vec_rate,
-            "speedup_same_n": vec_rate / ref_rate}
+    return {
+        "n": n,
+        "reference_agent_steps_per_s": ref_rate,
+        "vectorised_agent_steps_per_s": vec_rate,
+        "speedup_same_n": vec_rate / ref_rate,
+    }
 
 
 _RSS_SCRIPT = """
@@ -120,8 +123,9 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 
 def peak_rss(n: int) -> int:
     """Peak resident memory (bytes) of a fresh process running 3 days at n people."""
-    out = subprocess.run([sys.executable, "-c", _RSS_SCRIPT.format(root=str(ROOT), n=n)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _RSS_SCRIPT.format(root=str(ROOT), n=n)], capture_output=True, text=True, check=True
+    )
     return int(out.stdout.strip().splitlines()[-1])
 
 
@@ -129,8 +133,19 @@ def end_to_end() -> float:
     """Wall seconds of ``sim run scenarios/kazakhstan_2019.yaml`` (setup, run, files, plots)."""
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "sim", "run", str(ROOT / "scenarios" / "kazakhstan_2019.yaml"),
-                        "--quiet", "--out", tmp], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "sim",
+                "run",
+                str(ROOT / "scenarios" / "kazakhstan_2019.yaml"),
+                "--quiet",
+                "--out",
+                tmp,
+            ],
+            check=True,
+        )
         return time.perf_counter() - t0
 
 
@@ -142,24 +157,44 @@ def sweep_overhead(runs: int = 10, n: int = 1_500_000, days: int = 12) -> dict:
     import yaml
 
     from sim import run as sim_run
-    from sim.sweep import dask_client, design_table, load_experiment, run_task
+    from sim.executor import dask_client
+    from sim.sweep import design_table, load_experiment, run_task
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         (tmp / "base.yaml").write_text(yaml.safe_dump(scenario(n, days=days)))
         exp_path = tmp / "exp.yaml"
-        exp_path.write_text(yaml.safe_dump({
-            "name": "overhead", "base": "base.yaml", "design": "grid", "seed": 1, "replicates": runs,
-            "parameters": {"dynamics.influence.rate": [0.3]}, "outcomes": ["cities_reached"]}))
+        exp_path.write_text(
+            yaml.safe_dump(
+                {
+                    "name": "overhead",
+                    "base": "base.yaml",
+                    "design": "grid",
+                    "seed": 1,
+                    "replicates": runs,
+                    "parameters": {"dynamics.influence.rate": [0.3]},
+                    "outcomes": ["cities_reached"],
+                }
+            )
+        )
         exp = load_experiment(exp_path)
         (tmp / "runs").mkdir()
-        tasks = [{"run_id": r["run_id"], "base": exp.base, "fixed": {}, "params": {"dynamics.influence.rate": 0.3},
-                  "seed": int(r["seed"]), "outcomes": list(exp.outcomes), "out": str(tmp)}
-                 for r in design_table(exp).to_dict("records")]
+        tasks = [
+            {
+                "run_id": r["run_id"],
+                "base": exp.base,
+                "fixed": {},
+                "params": {"dynamics.influence.rate": 0.3},
+                "seed": int(r["seed"]),
+                "outcomes": list(exp.outcomes),
+                "out": str(tmp),
+            }
+            for r in design_table(exp).to_dict("records")
+        ]
         t0 = time.perf_counter()
         with dask_client(workers=1) as client:
             startup = time.perf_counter() - t0
-            client.submit(run_task, tasks[0], pure=False).result()      # warm the worker (imports)
+            client.submit(run_task, tasks[0], pure=False).result()  # warm the worker (imports)
             direct, serial, dask_ = [], [], []
             for task in tasks:
                 t0 = time.perf_counter()
@@ -172,14 +207,22 @@ def sweep_overhead(runs: int = 10, n: int = 1_500_000, days: int = 12) -> dict:
                 client.submit(run_task, task, pure=False).result()
                 dask_.append(time.perf_counter() - t0)
     ratio = lambda xs: median(x / d for x, d in zip(xs, direct))  # noqa: E731
-    return {"runs": runs, "run_s": median(direct), "overhead_serial": ratio(serial) - 1,
-            "overhead_dask_1_worker": ratio(dask_) - 1, "dask_startup_s": startup,
-            "direct_s": direct, "serial_s": serial, "dask_s": dask_}
+    return {
+        "runs": runs,
+        "run_s": median(direct),
+        "overhead_serial": ratio(serial) - 1,
+        "overhead_dask_1_worker": ratio(dask_) - 1,
+        "dask_startup_s": startup,
+        "direct_s": direct,
+        "serial_s": serial,
+        "dask_s": dask_,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--quick", action="store_true", help="small sizes, a few seconds")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"), help="folder for the JSON")
     args = ap.parse_args(argv)
@@ -189,21 +232,25 @@ def main(argv: list[str] | None = None) -> int:
     ref_n, ref_days = (2000, 1) if quick else (10**4, 2)
 
     results: dict = {
-        "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "mode": "quick" if quick else "full",
-        "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                    "cpus": os.cpu_count()},
+        "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count()},
         "versions": package_versions(),
         "step": [],
     }
-    print(f"{'N':>10} {'Magent-steps/s':>15} {'step ms':>9} {'floor ms':>9} {'step/floor':>10}  "
-          + " ".join(f"{p[:6]:>7}" for p in PHASES) + "  (ms per day)")
+    print(
+        f"{'N':>10} {'Magent-steps/s':>15} {'step ms':>9} {'floor ms':>9} {'step/floor':>10}  "
+        + " ".join(f"{p[:6]:>7}" for p in PHASES)
+        + "  (ms per day)"
+    )
     for n in sizes:
         r = time_steps(n, days, repeats)
         results["step"].append(r)
-        print(f"{r['n']:>10,} {r['agent_steps_per_s'] / 1e6:>15.1f} {r['step_s'] * 1e3:>9.1f} "
-              f"{r['floor_s'] * 1e3:>9.1f} {r['step_over_floor']:>10.2f}  "
-              + " ".join(f"{r['phase_s'][p] * 1e3:>7.1f}" for p in PHASES))
+        print(
+            f"{r['n']:>10,} {r['agent_steps_per_s'] / 1e6:>15.1f} {r['step_s'] * 1e3:>9.1f} "
+            f"{r['floor_s'] * 1e3:>9.1f} {r['step_over_floor']:>10.2f}  "
+            + " ".join(f"{r['phase_s'][p] * 1e3:>7.1f}" for p in PHASES)
+        )
     big, prev = results["step"][-1], results["step"][-2]
     results["linearity"] = {"n_ratio": big["n"] / prev["n"], "time_ratio": big["step_s"] / prev["step_s"]}
     print(f"cost growth: {big['n'] / prev['n']:.0f}× people → {big['step_s'] / prev['step_s']:.1f}× time")
@@ -212,23 +259,32 @@ def main(argv: list[str] | None = None) -> int:
     best = max(r["agent_steps_per_s"] for r in results["step"])
     ref["speedup_vs_best_vectorised"] = best / ref["reference_agent_steps_per_s"]
     results["reference"] = ref
-    print(f"per-agent Mesa reference at {ref_n:,}: {ref['reference_agent_steps_per_s']:,.0f} agent-steps/s; "
-          f"vectorised at the same N: {ref['speedup_same_n']:.0f}× faster; "
-          f"vectorised at its best N: {ref['speedup_vs_best_vectorised']:.0f}× faster")
+    print(
+        f"per-agent Mesa reference at {ref_n:,}: {ref['reference_agent_steps_per_s']:,.0f} agent-steps/s; "
+        f"vectorised at the same N: {ref['speedup_same_n']:.0f}× faster; "
+        f"vectorised at its best N: {ref['speedup_vs_best_vectorised']:.0f}× faster"
+    )
 
     rss_n = 10**6 if quick else 10**7
     rss = peak_rss(rss_n)
-    results["memory"] = {"state_bytes_per_person": results["step"][-1]["state_bytes_per_person"],
-                         "peak_rss_n": rss_n, "peak_rss_bytes": rss}
-    print(f"state: {results['memory']['state_bytes_per_person']:.0f} bytes/person; "
-          f"peak RSS at {rss_n:,} people: {rss / 2**30:.2f} GiB")
+    results["memory"] = {
+        "state_bytes_per_person": results["step"][-1]["state_bytes_per_person"],
+        "peak_rss_n": rss_n,
+        "peak_rss_bytes": rss,
+    }
+    print(
+        f"state: {results['memory']['state_bytes_per_person']:.0f} bytes/person; "
+        f"peak RSS at {rss_n:,} people: {rss / 2**30:.2f} GiB"
+    )
 
     if not quick:
         ov = sweep_overhead()
         results["sweep_overhead"] = ov
-        print(f"sweep engine, runs of {ov['run_s']:.2f} s: overhead per run {ov['overhead_serial']:+.1%} serial, "
-              f"{ov['overhead_dask_1_worker']:+.1%} on a 1-worker Dask cluster "
-              f"(plus {ov['dask_startup_s']:.1f} s cluster start-up once)")
+        print(
+            f"sweep engine, runs of {ov['run_s']:.2f} s: overhead per run {ov['overhead_serial']:+.1%} serial, "
+            f"{ov['overhead_dask_1_worker']:+.1%} on a 1-worker Dask cluster "
+            f"(plus {ov['dask_startup_s']:.1f} s cluster start-up once)"
+        )
         wall = end_to_end()
         results["end_to_end_s"] = wall
         print(f"sim run scenarios/kazakhstan_2019.yaml: {wall:.1f} s end to end")

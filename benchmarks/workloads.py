@@ -17,8 +17,10 @@ def kazakhstan_cities(n_people: int) -> list[dict]:
         rows = list(csv.DictReader(fh))
     pop = np.array([float(r["population"]) for r in rows])
     scaled = np.maximum(1, np.round(pop / pop.sum() * n_people)).astype(int)
-    return [{"name": r["name"], "population": int(p), "lat": float(r["lat"]), "lon": float(r["lon"])}
-            for r, p in zip(rows, scaled)]
+    return [
+        {"name": r["name"], "population": int(p), "lat": float(r["lat"]), "lon": float(r["lon"])}
+        for r, p in zip(rows, scaled)
+    ]
 
 
 def scenario(n_people: int, days: int = 10) -> dict:
@@ -31,6 +33,7 @@ def scenario(n_people: int, days: int = 10) -> dict:
         "days": days,
         "seed": 1,
         "geography": {"cities": cities},
-        "events": [{"kind": "information_trigger", "day": 1, "cities": [cities[0]["name"]],
-                    "salience": 1.0, "sinophobia": 0.3}],
+        "events": [
+            {"kind": "information_trigger", "day": 1, "cities": [cities[0]["name"]], "salience": 1.0, "sinophobia": 0.3}
+        ],
     }

@@ -14,12 +14,13 @@ import argparse
 
 import numpy as np
 
+from sim.config import PopulationSpec, ProtestParams
 from sim.population import sample
-from sim.scenario import PopulationSpec, ProtestParams
 
 
-def active_share(spec: PopulationSpec, salience: float, proof: float, sinophobia_shift: float,
-                 n: int, rng: np.random.Generator) -> float:
+def active_share(
+    spec: PopulationSpec, salience: float, proof: float, sinophobia_shift: float, n: int, rng: np.random.Generator
+) -> float:
     p = ProtestParams()
     h = sample(spec.hardship, n, rng)
     t = sample(spec.trust, n, rng)
@@ -38,9 +39,11 @@ def main() -> None:
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
     spec = PopulationSpec()
-    rows = [("quiet city, salience 0", 0.0, 0.0, 0.0),
-            ("salience 0.4, a visible rally", 0.4, 0.03, 0.05),
-            ("salience 1, rumour (+0.2 sinophobia), rally", 1.0, 0.1, 0.2)]
+    rows = [
+        ("quiet city, salience 0", 0.0, 0.0, 0.0),
+        ("salience 0.4, a visible rally", 0.4, 0.03, 0.05),
+        ("salience 1, rumour (+0.2 sinophobia), rally", 1.0, 0.1, 0.2),
+    ]
     print(f"{'situation':45s} active share   (n = {args.n:,})")
     for label, sal, proof, shift in rows:
         share = active_share(spec, sal, proof, shift, args.n, rng)

@@ -31,9 +31,13 @@ def deffuant_diagram() -> Figure:
     ax = fig.add_subplot()
     eps_values = np.round(np.arange(0.05, 0.51, 0.025), 3)
     for eps in eps_values:
-        raw = one_city(1000, 150, seed=1, population={"sinophobia": {"dist": "uniform", "low": 0, "high": 1}},
-                       influence={"contacts_per_day": 20, "confidence_bound": float(eps), "rate": 0.3,
-                                  "stubbornness": 0})
+        raw = one_city(
+            1000,
+            150,
+            seed=1,
+            population={"sinophobia": {"dist": "uniform", "low": 0, "high": 1}},
+            influence={"contacts_per_day": 20, "confidence_bound": float(eps), "rate": 0.3, "stubbornness": 0},
+        )
         x = run_to_end(raw).population.sinophobia
         ax.scatter(np.full(x.size, eps), x, s=2, alpha=0.15, color="tab:blue")
     ax.set_xlabel("confidence bound ε")
@@ -54,8 +58,13 @@ def granovetter_curve() -> Figure:
     for sd in sds:
         cdf = lambda r, sd=sd: float(stats.norm.cdf((r - mean) / sd)) if r < 1 else 1.0  # noqa: E731
         theory.append(fixed_point_from_zero(cdf))
-        raw = one_city(n, 150, seed=2, protest=GRANOVETTER,
-                       population={"threshold": {"dist": "normal", "mean": mean, "sd": float(sd)}})
+        raw = one_city(
+            n,
+            150,
+            seed=2,
+            protest=GRANOVETTER,
+            population={"threshold": {"dist": "normal", "mean": mean, "sd": float(sd)}},
+        )
         sim_share.append(run_to_end(raw).records["active_agents"][-1, 0] / n)
     ax.plot(sds, theory, "-", color="tab:red", label="fixed point of r = F(r) from 0")
     ax.plot(sds, sim_share, "o", color="tab:blue", ms=4, label="sim (one run each)")
@@ -71,8 +80,10 @@ def main() -> int:
     ap.add_argument("--out", default=str(ROOT / "docs" / "img"))
     args = ap.parse_args()
     out = Path(args.out)
-    for name, fig in (("validation_deffuant.png", deffuant_diagram()),
-                      ("validation_granovetter.png", granovetter_curve())):
+    for name, fig in (
+        ("validation_deffuant.png", deffuant_diagram()),
+        ("validation_granovetter.png", granovetter_curve()),
+    ):
         save(fig, out / name)
         print(out / name)
     return 0

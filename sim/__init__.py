@@ -10,24 +10,41 @@ Public API::
 
 from __future__ import annotations
 
-from pathlib import Path
+from importlib import metadata
 from typing import Any
 
+try:
+    __version__ = metadata.version("sim")  # the one place the version is written: pyproject.toml
+except metadata.PackageNotFoundError:  # pragma: no cover - running from a tree without install
+    __version__ = "0+unknown"
+
 from . import ensemble
+from .config import Scenario, load_scenario
 from .errors import DataError, ParameterError, ScenarioError, SimError
-from .model import OpinionModel
+from .model import OpinionModel, ScenarioLike
 from .results import Result
-from .scenario import Scenario, load_scenario
 from .sweep import load_sweep, run_sweep
 
-__all__ = ["OpinionModel", "Result", "Scenario", "SimError", "ScenarioError", "ParameterError",
-           "DataError", "load_scenario", "run", "run_sweep", "load_sweep", "ensemble", "__version__"]
+__all__ = [
+    "DataError",
+    "OpinionModel",
+    "ParameterError",
+    "Result",
+    "Scenario",
+    "ScenarioError",
+    "SimError",
+    "__version__",
+    "ensemble",
+    "load_scenario",
+    "load_sweep",
+    "run",
+    "run_sweep",
+]
 
-__version__ = "0.1.0"
 
-
-def run(scenario: Scenario | str | Path | dict, seed: int | None = None, *,
-        overrides: dict[str, Any] | None = None, progress: bool = False) -> Result:
+def run(
+    scenario: ScenarioLike, seed: int | None = None, *, overrides: dict[str, Any] | None = None, progress: bool = False
+) -> Result:
     """Run a scenario once.
 
     Parameters

@@ -11,7 +11,14 @@ import re
 import sys
 from pathlib import Path
 
+from . import __version__
+from ._io import atomic_write
+from .config import Scenario, load_experiment, load_scenario
+from .ensemble import compare_table, run_ensemble
 from .errors import SimError
+from .model import OpinionModel
+from .results import Result
+from .sweep import load_sweep, run_sweep
 
 __all__ = ["main"]
 
@@ -27,9 +34,10 @@ def _positive_int(text: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sim", description="Agent-based opinion diffusion and "
-                                                             "protest spread simulator.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser = argparse.ArgumentParser(
+        prog="sim", description="Agent-based opinion diffusion and protest spread simulator."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def scenario_args(p: argparse.ArgumentParser) -> None:
@@ -37,19 +45,29 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--seed", type=_positive_int, help="random seed (overrides the scenario's)")
         p.add_argument("--scale", type=float, help="people per agent (overrides the scenario's)")
         p.add_argument("--days", type=_positive_int, help="days to simulate (overrides the scenario's)")
-        p.add_argument("--set", dest="sets", action="append", default=[], metavar="PATH=VALUE",
-                       help="override a field by dotted path, e.g. dynamics.influence.rate=0.2 "
-                            "(repeatable; list items by index: events.0.salience=0.9)")
+        p.add_argument(
+            "--set",
+            dest="sets",
+            action="append",
+            default=[],
+            metavar="PATH=VALUE",
+            help="override a field by dotted path, e.g. dynamics.influence.rate=0.2 "
+            "(repeatable; list items by index: events.0.salience=0.9)",
+        )
 
     run = sub.add_parser("run", help="run a scenario and write a run directory")
     scenario_args(run)
     run.add_argument("--out", help="output directory (default runs/<name>-seed<N>/)")
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     run.add_argument("--quiet", action="store_true", help="no progress bar, no table")
-    run.add_argument("--seeds", type=_positive_int, help="run an ensemble of this many seeds (on the sweep "
-                                                         "engine) and write quantile bands")
-    run.add_argument("--workers", type=_positive_int, help="with --seeds: worker processes (default one per "
-                                                           "core; 0 = serial)")
+    run.add_argument(
+        "--seeds",
+        type=_positive_int,
+        help="run an ensemble of this many seeds (on the sweep engine) and write quantile bands",
+    )
+    run.add_argument(
+        "--workers", type=_positive_int, help="with --seeds: worker processes (default one per core; 0 = serial)"
+    )
     run.add_argument("--scheduler", metavar="ADDRESS", help="with --seeds: a running Dask scheduler")
 
     cmp_ = sub.add_parser("compare", help="run scenarios as ensembles and compare their outcomes")
@@ -67,8 +85,9 @@ def _parser() -> argparse.ArgumentParser:
     sw = sub.add_parser("sweep", help="run a parameter sweep (experiment YAML) into a resumable store")
     sw.add_argument("experiment", help="experiment YAML file")
     sw.add_argument("--out", help="store directory (default sweeps/<name>/)")
-    sw.add_argument("--workers", type=_positive_int, help="worker processes (default: one per core; "
-                                                           "0 = serial, in this process)")
+    sw.add_argument(
+        "--workers", type=_positive_int, help="worker processes (default: one per core; 0 = serial, in this process)"
+    )
     sw.add_argument("--scheduler", metavar="ADDRESS", help="use a running Dask scheduler, e.g. tcp://host:8786")
     sw.add_argument("--resume", action="store_true", help="continue a sweep: skip finished runs")
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -79,15 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _version() -> str:
-    from . import __version__
-
-    return __version__
-
-
-def _load(args: argparse.Namespace):
-    from .scenario import load_scenario
-
+def _load(args: argparse.Namespace) -> Scenario:
     overrides = list(args.sets)
     for name in ("seed", "scale", "days"):
         value = getattr(args, name)
@@ -102,21 +113,20 @@ def _slug(text: str) -> str:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     scenario = _load(args)
-    print(f"{args.scenario}: ok ({len(scenario.cities)} cities, {scenario.n_agents:,} agents, "
-          f"{scenario.days} days, {len(scenario.events)} event{'' if len(scenario.events) == 1 else 's'})")
+    print(
+        f"{args.scenario}: ok ({len(scenario.cities)} cities, {scenario.n_agents:,} agents, "
+        f"{scenario.days} days, {len(scenario.events)} event{'' if len(scenario.events) == 1 else 's'})"
+    )
     return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .model import OpinionModel
-
     scenario = _load(args)
     if args.seeds:
-        from .ensemble import run_ensemble
-
         out = Path(args.out) if args.out else Path("runs") / f"{_slug(scenario.name)}-seeds{args.seeds}"
-        ens = run_ensemble(scenario, seeds=args.seeds, workers=args.workers, scheduler=args.scheduler,
-                           progress=not args.quiet)
+        ens = run_ensemble(
+            scenario, seeds=args.seeds, workers=args.workers, scheduler=args.scheduler, progress=not args.quiet
+        )
         ens.save(out, plots=not args.no_plots)
         if not args.quiet:
             print(ens.table())
@@ -133,21 +143,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from . import plotting
-    from .ensemble import compare_table, run_ensemble
-    from .errors import SimError
-    from .scenario import load_scenario
+    from . import plotting  # matplotlib is imported only when a figure is drawn
 
     if len(args.scenarios) < 2:
         raise SimError("compare needs at least two scenario files")
     overrides = [f"scale={args.scale}"] if args.scale else []
-    scenarios = [load_scenario(path, overrides) for path in args.scenarios]   # validate all before running
-    ensembles = [run_ensemble(sc, seeds=args.seeds, workers=args.workers, scheduler=args.scheduler,
-                              progress=not args.quiet) for sc in scenarios]
+    scenarios = [load_scenario(path, overrides) for path in args.scenarios]  # validate all before running
+    ensembles = [
+        run_ensemble(sc, seeds=args.seeds, workers=args.workers, scheduler=args.scheduler, progress=not args.quiet)
+        for sc in scenarios
+    ]
     table = compare_table(ensembles)
     out = Path(args.out) if args.out else Path("runs") / ("compare-" + "-vs-".join(_slug(s.name) for s in scenarios))
-    from ._io import atomic_write
-
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(out / "compare.csv", lambda p: table.to_csv(p, index=False, lineterminator="\n"))
     plotting.save(plotting.compare_figure(ensembles), out / "compare.png")
@@ -160,35 +167,32 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from .sweep import load_experiment, run_sweep
-
     exp = load_experiment(args.experiment)
     out = Path(args.out) if args.out else Path("sweeps") / _slug(exp.name)
-    results = run_sweep(exp, out, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
-                        progress=not args.quiet)
+    results = run_sweep(
+        exp, out, workers=args.workers, scheduler=args.scheduler, resume=args.resume, progress=not args.quiet
+    )
     failed = int((results["status"] != "ok").sum())
-    print(f"{exp.name}: {len(results) - failed} of {len(results)} runs ok, {failed} failed; "
-          f"results in {out / 'results.parquet'}")
+    print(
+        f"{exp.name}: {len(results) - failed} of {len(results)} runs ok, {failed} failed; "
+        f"results in {out / 'results.parquet'}"
+    )
     return 1 if failed else 0
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from . import plotting
-    from .errors import SimError
+    from . import plotting  # matplotlib is imported only when a figure is drawn
 
     d = Path(args.directory)
     out = Path(args.out) if args.out else d / "plots"
     if (d / "design.parquet").exists():
-        from .sweep import load_sweep
-
         figs = plotting.sweep_figures(load_sweep(d), d, out)
     elif (d / "manifest.json").exists() and (d / "timeseries.parquet").exists():
-        from .results import Result
-
         figs = Result.load(d).plot(out)
     else:
-        raise SimError(f"{d}: neither a sweep store (design.parquet) nor a run directory "
-                       f"(manifest.json + timeseries.parquet)")
+        raise SimError(
+            f"{d}: neither a sweep store (design.parquet) nor a run directory (manifest.json + timeseries.parquet)"
+        )
     for name in figs:
         print(out / f"{name}.png")
     return 0
@@ -199,8 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        return {"run": cmd_run, "validate": cmd_validate, "sweep": cmd_sweep, "plot": cmd_plot,
-                "compare": cmd_compare}[args.command](args)
+        return {"run": cmd_run, "validate": cmd_validate, "sweep": cmd_sweep, "plot": cmd_plot, "compare": cmd_compare}[
+            args.command
+        ](args)
     except SimError as exc:
         print(f"sim: error: {exc}", file=sys.stderr)
         return 2

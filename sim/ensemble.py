@@ -1,42 +1,64 @@
 """Ensembles: one scenario over many seeds, and comparisons between scenarios.
 
-Both run on the sweep engine (:func:`sim.sweep.execute`): seeds derive from
+Both run on the shared engine (:func:`sim.executor.execute`): seeds derive from
 (scenario seed, 0, replicate) through ``SeedSequence`` exactly as a sweep's
 replicates do, and runs go serially, to an embedded Dask cluster or to an
 existing one.
+
+An :class:`Ensemble` has the accessors of a :class:`~sim.results.Result`, over seeds:
+``summary`` (per city), ``national`` (per seed), ``per_seed`` (per seed and city) and
+``bands``, each computed once on first use.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ._io import atomic_write, write_json
+from .config import Scenario, load_scenario
+from .errors import SimError
+from .executor import Task, execute, run_seed
+from .facts import RECORDED
+from .geography import Geography
 from .metrics import city_outcomes, national_outcomes
-from .model import RECORDED
-from .scenario import Scenario, load_scenario
-from .sweep import execute, run_seed
+from .model import OpinionModel, ScenarioLike
+from .results import observed_fit, package_versions, summary_frame
 
-__all__ = ["Ensemble", "run_ensemble", "ensemble_task", "compare_table"]
+__all__ = ["BAND_METRICS", "QUANTILES", "Ensemble", "compare_table", "ensemble_task", "run_ensemble"]
 
 QUANTILES = (0.05, 0.5, 0.95)
 
+#: Records summarised by :attr:`Ensemble.bands`.
+BAND_METRICS = ("participants", "detained", "mean_trust", "mean_sinophobia", "salience")
 
-def ensemble_task(task: dict) -> dict:
+
+def ensemble_task(task: Task) -> Task:
     """Run one seed of an ensemble (in a worker); returns the per-city daily records."""
-    from .model import OpinionModel
-
     try:
         result = OpinionModel(task["scenario"], seed=task["seed"]).run(progress=False)
-        return {"status": "ok", "index": task["index"], "seed": task["seed"], "records": result.records,
-                "wall_time": result.wall_time}
+        return {
+            "status": "ok",
+            "index": task["index"],
+            "seed": task["seed"],
+            "records": result.records,
+            "wall_time": result.wall_time,
+        }
     except Exception as exc:  # recorded, the ensemble goes on
-        return {"status": "failed", "index": task["index"], "seed": task["seed"],
-                "error": f"{type(exc).__name__}: {exc}"}
+        return {
+            "status": "failed",
+            "index": task["index"],
+            "seed": task["seed"],
+            "error": f"{type(exc).__name__}: {exc}",
+        }
 
 
 @dataclass
@@ -58,77 +80,88 @@ class Ensemble:
     def onset_min(self) -> float:
         return self.scenario.outputs.onset_min_participants
 
-    def _result(self, k: int):
-        from .results import Result
+    def seed_records(self, k: int) -> dict[str, np.ndarray]:
+        """The ``(days, cities)`` records of the ``k``-th seed (views)."""
+        return {n: v[k] for n, v in self.records.items()}
 
-        return Result(scenario=self.scenario, seed=self.seeds[k], cities=self.cities, network=np.zeros((0, 0)),
-                      records={n: v[k] for n, v in self.records.items()})
-
+    @cached_property
     def per_seed(self) -> pd.DataFrame:
         """One row per (seed, city): onset, peak, detained (and onset error when observed)."""
-        rows = []
-        for k, seed in enumerate(self.seeds):
-            res = self._result(k)
-            s = res.summary.assign(seed=seed, replicate=k)
-            rows.append(s)
+        rows = [
+            summary_frame(self.scenario, self.cities, self.seed_records(k)).assign(seed=seed, replicate=k)
+            for k, seed in enumerate(self.seeds)
+        ]
         return pd.concat(rows, ignore_index=True)
 
+    @cached_property
     def national(self) -> pd.DataFrame:
         """One row per seed: national outcomes and, with observed onsets, the fit."""
         rows = []
         for k, seed in enumerate(self.seeds):
-            rec = {n: v[k] for n, v in self.records.items()}
+            rec = self.seed_records(k)
             row = {"seed": seed, "replicate": k, **national_outcomes(rec, self.onset_min)}
-            if self.scenario.observed:
-                row.update(self._result(k).fit)
+            row.update(observed_fit(self.scenario, self.city_names, rec)[0])
             rows.append(row)
         return pd.DataFrame(rows)
 
-    def bands(self, metrics: tuple[str, ...] = ("participants", "detained", "mean_trust", "mean_sinophobia",
-                                                "salience")) -> pd.DataFrame:
-        """Tidy quantile bands: date, day, city, metric, q05, q50, q95 (over seeds)."""
-        S, D, C = self.records["participants"].shape
+    @cached_property
+    def bands(self) -> pd.DataFrame:
+        """Tidy quantile bands of :data:`BAND_METRICS`: date, day, city, metric, q05, q50, q95 (over seeds)."""
+        _S, D, C = self.records["participants"].shape
         frames = []
-        for m in metrics:
-            q = np.quantile(self.records[m], QUANTILES, axis=0)        # (3, D, C)
-            frames.append(pd.DataFrame({
-                "day": np.repeat(np.arange(D), C), "city": np.tile(self.city_names, D), "metric": m,
-                "q05": q[0].reshape(-1), "q50": q[1].reshape(-1), "q95": q[2].reshape(-1)}))
+        for m in BAND_METRICS:
+            q = np.quantile(self.records[m], QUANTILES, axis=0)  # (3, D, C)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "day": np.repeat(np.arange(D), C),
+                        "city": np.tile(self.city_names, D),
+                        "metric": m,
+                        "q05": q[0].reshape(-1),
+                        "q50": q[1].reshape(-1),
+                        "q95": q[2].reshape(-1),
+                    }
+                )
+            )
         out = pd.concat(frames, ignore_index=True)
         out.insert(0, "date", [self.scenario.date_of(d) for d in out["day"]])
         return out
 
-    def city_summary(self) -> pd.DataFrame:
+    @cached_property
+    def summary(self) -> pd.DataFrame:
         """Per city over seeds: share reached, onset quantiles, peak and detained medians."""
-        onset = np.stack([city_outcomes({n: v[k] for n, v in self.records.items()}, self.onset_min)["onset_day"]
-                          for k in range(len(self.seeds))]).astype(float)
+        onset = np.stack(
+            [city_outcomes(self.seed_records(k), self.onset_min)["onset_day"] for k in range(len(self.seeds))]
+        ).astype(float)
         onset[onset < 0] = np.nan
         peak = self.records["participants"].max(axis=1)
         reached = ~np.isnan(onset)
-        q = np.full((len(QUANTILES), onset.shape[1]), np.nan)      # cities never reached stay NaN
+        q = np.full((len(QUANTILES), onset.shape[1]), np.nan)  # cities never reached stay NaN
         ever = reached.any(axis=0)
         q[:, ever] = np.nanquantile(onset[:, ever], QUANTILES, axis=0)
 
-        def as_date(v):
+        def as_date(v: float) -> str:
             return "" if np.isnan(v) else self.scenario.date_of(int(round(v))).isoformat()
 
-        return pd.DataFrame({
-            "city": self.city_names,
-            "population": self.cities["population"].to_numpy(),
-            "share_reached": reached.mean(axis=0),
-            "onset_q05": [as_date(v) for v in q[0]],
-            "onset_median": [as_date(v) for v in q[1]],
-            "onset_q95": [as_date(v) for v in q[2]],
-            "peak_median": np.median(peak, axis=0),
-            "peak_q95": np.quantile(peak, 0.95, axis=0),
-            "detained_median": np.median(self.records["new_detained"].sum(axis=1), axis=0),
-        })
+        return pd.DataFrame(
+            {
+                "city": self.city_names,
+                "population": self.cities["population"].to_numpy(),
+                "share_reached": reached.mean(axis=0),
+                "onset_q05": [as_date(v) for v in q[0]],
+                "onset_median": [as_date(v) for v in q[1]],
+                "onset_q95": [as_date(v) for v in q[2]],
+                "peak_median": np.median(peak, axis=0),
+                "peak_q95": np.quantile(peak, 0.95, axis=0),
+                "detained_median": np.median(self.records["new_detained"].sum(axis=1), axis=0),
+            }
+        )
 
-    def summary_line(self, nat: pd.DataFrame | None = None) -> dict:
-        """National outcomes as median and 90% interval strings (``nat``: :meth:`national`, if at hand)."""
-        if nat is None:
-            nat = self.national()
-        out = {}
+    @cached_property
+    def summary_line(self) -> dict[str, Any]:
+        """National outcomes as median and 90% interval strings."""
+        nat = self.national
+        out: dict[str, Any] = {}
         for col in ("cities_reached", "first_onset_day", "national_peak", "total_detained"):
             v = nat[col].to_numpy(float)
             if np.isnan(v).all():
@@ -136,8 +169,10 @@ class Ensemble:
                 continue
             q = np.nanquantile(v, QUANTILES)
             if col == "first_onset_day":
-                out[col] = (f"{self.scenario.date_of(int(q[1])):%d %b} [{self.scenario.date_of(int(q[0])):%d %b}, "
-                            f"{self.scenario.date_of(int(q[2])):%d %b}]")
+                out[col] = (
+                    f"{self.scenario.date_of(int(q[1])):%d %b} [{self.scenario.date_of(int(q[0])):%d %b}, "
+                    f"{self.scenario.date_of(int(q[2])):%d %b}]"
+                )
             else:
                 out[col] = f"{q[1]:,.0f} [{q[0]:,.0f}, {q[2]:,.0f}]"
         out["seeds"] = len(self.seeds)
@@ -145,64 +180,85 @@ class Ensemble:
         return out
 
     def table(self) -> str:
-        nat = self.national()
-        s = self.summary_line(nat)
-        cs = self.city_summary().sort_values(["share_reached", "population"], ascending=False)
+        """A short text table of the outcomes, as ``sim run --seeds`` prints it."""
+        nat = self.national
+        s = self.summary_line
+        cs = self.summary.sort_values(["share_reached", "population"], ascending=False)
         cs = cs[cs["share_reached"] > 0]
-        lines = [f"{self.scenario.name}: {len(self.seeds)} seeds × {int(self.cities['agents'].sum()):,} agents"
-                 f" × {self.records['participants'].shape[1]} days"]
+        lines = [
+            f"{self.scenario.name}: {len(self.seeds)} seeds × {int(self.cities['agents'].sum()):,} agents"
+            f" × {self.records['participants'].shape[1]} days"
+        ]
         if len(cs):
             w = max(len(c) for c in cs["city"])
             lines.append(f"  {'city':<{w}}  reached  onset (median [5%, 95%])         peak (median)")
             for _, r in cs.iterrows():
-                lines.append(f"  {r['city']:<{w}}  {r['share_reached']:>6.0%}   {r['onset_median']} "
-                             f"[{r['onset_q05']}, {r['onset_q95']}]  {r['peak_median']:>10,.0f}")
+                lines.append(
+                    f"  {r['city']:<{w}}  {r['share_reached']:>6.0%}   {r['onset_median']} "
+                    f"[{r['onset_q05']}, {r['onset_q95']}]  {r['peak_median']:>10,.0f}"
+                )
         lines.append(f"cities reached: {s['cities_reached']}  first onset: {s['first_onset_day']}")
-        lines.append(f"national peak: {s['national_peak']}  detained: {s['total_detained']}  "
-                     f"(median [5%, 95%] over seeds)")
+        lines.append(
+            f"national peak: {s['national_peak']}  detained: {s['total_detained']}  (median [5%, 95%] over seeds)"
+        )
         if self.scenario.observed:
-            lines.append(f"fit: mean onset error {nat['onset_error_mean'].median():.1f} days, observed cities "
-                         f"reached in time {nat['share_reached_by_observed'].median():.0%}, Kendall tau "
-                         f"{nat['kendall_tau'].median():.2f} (medians)")
+            lines.append(
+                f"fit: mean onset error {nat['onset_error_mean'].median():.1f} days, observed cities "
+                f"reached in time {nat['share_reached_by_observed'].median():.0%}, Kendall tau "
+                f"{nat['kendall_tau'].median():.2f} (medians)"
+            )
         if self.failed:
             lines.append(f"{len(self.failed)} seed(s) failed: {self.failed[0].get('error')}")
         return "\n".join(lines)
 
     def save(self, out_dir: str | Path, plots: bool = True) -> Path:
         """Write manifest.json, per_seed.csv, national_by_seed.csv, summary.csv, bands.parquet, plots/."""
-        from .results import package_versions
-
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        nat = self.national()
-        tables = {"per_seed.csv": self.per_seed(), "national_by_seed.csv": nat,
-                  "summary.csv": self.city_summary()}
+        nat = self.national
+        tables = {"per_seed.csv": self.per_seed, "national_by_seed.csv": nat, "summary.csv": self.summary}
         for name, df in tables.items():
-            atomic_write(out / name, lambda p, df=df: df.to_csv(p, index=False, lineterminator="\n"))
-        bands = self.bands()
+            atomic_write(out / name, _csv_writer(df))
+        bands = self.bands
         atomic_write(out / "bands.parquet", lambda p: bands.to_parquet(p, index=False))
         if plots:
-            from . import plotting
+            from . import plotting  # matplotlib is imported only when a figure is drawn
 
             plotting.ensemble_figures(self, out / "plots")
-        write_json(out / "manifest.json", {
-            "scenario": self.scenario.resolved(), "scenario_file": self.scenario.source,
-            "seeds": self.seeds, "failed": self.failed, "versions": package_versions(),
-            "wall_time_s": round(self.wall_time, 3), "summary": self.summary_line(nat),
-            "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")})
+        write_json(
+            out / "manifest.json",
+            {
+                "scenario": self.scenario.resolved(),
+                "scenario_file": self.scenario.source,
+                "seeds": self.seeds,
+                "failed": self.failed,
+                "versions": package_versions(),
+                "wall_time_s": round(self.wall_time, 3),
+                "summary": self.summary_line,
+                "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            },
+        )
         return out
 
 
-def run_ensemble(scenario: Scenario | str | Path | dict, seeds: int = 20, workers: int | None = None,
-                 scheduler: str | None = None, progress: bool = False) -> Ensemble:
+def _csv_writer(df: pd.DataFrame) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        df.to_csv(path, index=False, lineterminator="\n")
+
+    return write
+
+
+def run_ensemble(
+    scenario: ScenarioLike,
+    seeds: int = 20,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = False,
+) -> Ensemble:
     """Run ``seeds`` seeds of a scenario on the sweep engine.
 
     Seed *r* is ``run_seed(scenario.seed, 0, r)``, as replicate *r* of a sweep.
     """
-    import time
-
-    from .geography import Geography
-
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     seed_list = [run_seed(scenario.seed, 0, r) for r in range(seeds)]
@@ -210,30 +266,40 @@ def run_ensemble(scenario: Scenario | str | Path | dict, seeds: int = 20, worker
     t0 = time.perf_counter()
     done: dict[int, dict] = {}
     failed = []
-    for res in execute(ensemble_task, tasks, workers=workers, scheduler=scheduler, progress=progress,
-                       desc=scenario.name):
+    for res in execute(
+        ensemble_task, tasks, workers=workers, scheduler=scheduler, progress=progress, desc=scenario.name
+    ):
         if res["status"] == "ok":
             done[res["index"]] = res["records"]
         else:
             failed.append({k: res.get(k) for k in ("index", "seed", "error")})
     order = sorted(done)
     if not order:
-        from .errors import SimError
-
         raise SimError(f"{scenario.name}: every seed failed; first error: {failed[0]['error']}")
     records = {name: np.stack([done[i][name] for i in order]) for name in RECORDED}
-    return Ensemble(scenario=scenario, seeds=[seed_list[i] for i in order], records=records,
-                    cities=Geography.from_scenario(scenario).table, failed=failed,
-                    wall_time=time.perf_counter() - t0)
+    return Ensemble(
+        scenario=scenario,
+        seeds=[seed_list[i] for i in order],
+        records=records,
+        cities=Geography.from_scenario(scenario).table,
+        failed=failed,
+        wall_time=time.perf_counter() - t0,
+    )
 
 
 def compare_table(ensembles: list[Ensemble]) -> pd.DataFrame:
     """Side-by-side national outcomes (median [5%, 95%]) of several ensembles."""
     rows = []
     for e in ensembles:
-        s = e.summary_line()
-        row = {"scenario": e.scenario.name, "seeds": s["seeds"], "cities reached": s["cities_reached"],
-               "first onset": s["first_onset_day"], "national peak": s["national_peak"],
-               "total detained": s["total_detained"], "no protest": f"{s['no_protest']:.0%}"}
+        s = e.summary_line
+        row = {
+            "scenario": e.scenario.name,
+            "seeds": s["seeds"],
+            "cities reached": s["cities_reached"],
+            "first onset": s["first_onset_day"],
+            "national peak": s["national_peak"],
+            "total detained": s["total_detained"],
+            "no protest": f"{s['no_protest']:.0%}",
+        }
         rows.append(row)
     return pd.DataFrame(rows)

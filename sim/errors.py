@@ -6,7 +6,7 @@ what is allowed, so that the command line can print one clear line and exit 2.
 
 from __future__ import annotations
 
-__all__ = ["SimError", "ScenarioError", "ParameterError", "DataError"]
+__all__ = ["DataError", "ParameterError", "ScenarioError", "SimError", "SweepError"]
 
 
 class SimError(Exception):
@@ -28,8 +28,7 @@ class ScenarioError(SimError):
         Dotted field path, e.g. ``dynamics.influence.rate``.
     """
 
-    def __init__(self, message: str, source: str | None = None, line: int | None = None,
-                 path: str | None = None):
+    def __init__(self, message: str, source: str | None = None, line: int | None = None, path: str | None = None):
         self.message = message
         self.source = source
         self.line = line
@@ -51,3 +50,7 @@ class ParameterError(ScenarioError):
 
 class DataError(ScenarioError):
     """A data file referenced by a scenario (cities CSV, observed onsets) is malformed."""
+
+
+class SweepError(ScenarioError):
+    """An experiment file (sweep or sensitivity design) is invalid."""

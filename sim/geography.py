@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from .scenario import Scenario
+from .config import Scenario
 
-__all__ = ["Geography", "haversine_km", "gravity_matrix"]
+__all__ = ["Geography", "gravity_matrix", "haversine_km"]
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -43,15 +43,20 @@ def haversine_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
-def gravity_matrix(population: np.ndarray, distance_km: np.ndarray, gravity_exponent: float,
-                   distance_exponent: float, min_distance_km: float) -> sparse.csr_array:
+def gravity_matrix(
+    population: np.ndarray,
+    distance_km: np.ndarray,
+    gravity_exponent: float,
+    distance_exponent: float,
+    min_distance_km: float,
+) -> sparse.csr_array:
     """Row-normalised gravity weights (zero diagonal) as CSR.
 
     A single city has no neighbours: its row is all zeros.
     """
     pop = np.asarray(population, dtype=np.float64)
     d = np.maximum(distance_km, min_distance_km)
-    w = pop[None, :] ** gravity_exponent / d ** distance_exponent
+    w = pop[None, :] ** gravity_exponent / d**distance_exponent
     np.fill_diagonal(w, 0.0)
     rows = w.sum(axis=1, keepdims=True)
     w = np.divide(w, rows, out=np.zeros_like(w), where=rows > 0)
@@ -78,28 +83,32 @@ class Geography:
     network: sparse.csr_array
 
     @classmethod
-    def from_scenario(cls, scenario: Scenario) -> "Geography":
+    def from_scenario(cls, scenario: Scenario) -> Geography:
         dyn = scenario.dynamics
         cities = scenario.cities
         agents = np.array(scenario.agents_per_city(), dtype=np.int64)
         stop = np.cumsum(agents)
-        table = pd.DataFrame({
-            "city": [c.name for c in cities],
-            "population": np.array([c.population for c in cities], dtype=np.int64),
-            "lat": [c.lat for c in cities],
-            "lon": [c.lon for c in cities],
-            "media_reach": [dyn.media.reach if c.media_reach is None else c.media_reach for c in cities],
-            "police_per_1000": [dyn.repression.police_per_1000 if c.police_per_1000 is None
-                                else c.police_per_1000 for c in cities],
-            "initial_salience": [c.salience for c in cities],
-            "agents": agents,
-            "start": stop - agents,
-            "stop": stop,
-        })
+        table = pd.DataFrame(
+            {
+                "city": [c.name for c in cities],
+                "population": np.array([c.population for c in cities], dtype=np.int64),
+                "lat": [c.lat for c in cities],
+                "lon": [c.lon for c in cities],
+                "media_reach": [dyn.media.reach if c.media_reach is None else c.media_reach for c in cities],
+                "police_per_1000": [
+                    dyn.repression.police_per_1000 if c.police_per_1000 is None else c.police_per_1000 for c in cities
+                ],
+                "initial_salience": [c.salience for c in cities],
+                "agents": agents,
+                "start": stop - agents,
+                "stop": stop,
+            }
+        )
         dist = haversine_km(table["lat"].to_numpy(), table["lon"].to_numpy())
         net = scenario.geography.network
-        w = gravity_matrix(table["population"].to_numpy(), dist, net.gravity_exponent,
-                           net.distance_exponent, net.min_distance_km)
+        w = gravity_matrix(
+            table["population"].to_numpy(), dist, net.gravity_exponent, net.distance_exponent, net.min_distance_km
+        )
         return cls(table=table, distance_km=dist, network=w)
 
     @property

@@ -2,30 +2,37 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
-from typing import TYPE_CHECKING
+import os
+from typing import Any
 
 import numpy as np
+import pandas as pd
+from scipy.stats import kendalltau
 
-if TYPE_CHECKING:
-    import pandas as pd
+from .config.csvio import read_csv_rows
+from .errors import DataError
 
-__all__ = ["onset_days", "city_outcomes", "national_outcomes"]
+__all__ = ["city_outcomes", "fit_to_observed", "national_outcomes", "observed_table", "onset_days", "read_observed"]
 
 
 def onset_days(participants: np.ndarray, min_participants: float) -> np.ndarray:
     """First day with participants ≥ ``min_participants``, per city; −1 when never.
 
+    The one definition of onset, used by every output, fit and check.
+
     Parameters
     ----------
     participants
-        (days, cities) participants in people.
+        (days, cities) participants in people, or (..., days, cities) for many runs at once
+        (e.g. seeds × days × cities gives seeds × cities).
     min_participants
         Onset threshold in people.
     """
     hit = participants >= min_participants
-    first = hit.argmax(axis=0)
-    return np.where(hit.any(axis=0), first, -1)
+    first = hit.argmax(axis=-2)
+    return np.where(hit.any(axis=-2), first, -1)
 
 
 def city_outcomes(records: dict[str, np.ndarray], min_participants: float) -> dict[str, np.ndarray]:
@@ -58,7 +65,7 @@ def national_outcomes(records: dict[str, np.ndarray], min_participants: float) -
     }
 
 
-def read_observed(path: str, city_names: list[str], start) -> pd.DataFrame:
+def read_observed(path: str, city_names: list[str], start: dt.date) -> pd.DataFrame:
     """Observed onset intervals (``city, onset_earliest, onset_latest``) as days since ``start``.
 
     Raises
@@ -67,58 +74,41 @@ def read_observed(path: str, city_names: list[str], start) -> pd.DataFrame:
         On a missing column, an unparsable date, a reversed interval or a city
         that is not in the scenario, naming the file and line.
     """
-    import csv
-    import datetime as dt
-
-    import pandas as pd
-
-    from .errors import DataError
-
+    need = ["city", "onset_earliest", "onset_latest"]
+    _, table = read_csv_rows(path, need, f"need {', '.join(need)}", "observed onsets")
     rows = []
-    try:
-        handle = open(path, newline="", encoding="utf-8")
-    except OSError:
-        raise DataError("observed onsets file not found", source=str(path)) from None
-    with handle:
-        reader = csv.DictReader(handle)
-        need = ["city", "onset_earliest", "onset_latest"]
-        missing = [c for c in need if c not in (reader.fieldnames or [])]
-        if missing:
-            raise DataError(f"missing column(s) {', '.join(missing)}; need {', '.join(need)}",
-                            source=str(path), line=1)
-        for row in reader:
-            line = reader.line_num
-            city = (row["city"] or "").strip()
-            if city not in city_names:
-                raise DataError(f"city '{city}' is not in the scenario", source=str(path), line=line,
-                                path="city")
-            days = []
-            for col in ("onset_earliest", "onset_latest"):
-                try:
-                    days.append((dt.date.fromisoformat(row[col].strip()) - start).days)
-                except (ValueError, AttributeError):
-                    raise DataError(f"{row[col]!r} is not a date (YYYY-MM-DD)", source=str(path), line=line,
-                                    path=col) from None
-            if days[0] > days[1]:
-                raise DataError("onset_earliest is after onset_latest", source=str(path), line=line)
-            rows.append({"city": city, "earliest_day": days[0], "latest_day": days[1]})
-    return pd.DataFrame(rows)
+    for line, row in table:
+        city = (row["city"] or "").strip()
+        if city not in city_names:
+            raise DataError(f"city '{city}' is not in the scenario", source=str(path), line=line, path="city")
+        days = []
+        for col in ("onset_earliest", "onset_latest"):
+            try:
+                days.append((dt.date.fromisoformat(row[col].strip()) - start).days)
+            except (ValueError, AttributeError):
+                raise DataError(
+                    f"{row[col]!r} is not a date (YYYY-MM-DD)", source=str(path), line=line, path=col
+                ) from None
+        if days[0] > days[1]:
+            raise DataError("onset_earliest is after onset_latest", source=str(path), line=line)
+        rows.append({"city": city, "earliest_day": days[0], "latest_day": days[1]})
+    return pd.DataFrame(rows, columns=["city", "earliest_day", "latest_day"])
 
 
-def observed_table(path: str, city_names: list[str], start) -> pd.DataFrame:
+def observed_table(path: str, city_names: list[str], start: dt.date) -> pd.DataFrame:
     """:func:`read_observed`, cached per (file, modification time, cities, start): ensembles and
     sweeps fit hundreds of runs against the same file. Treat the result as read-only."""
-    import os
-
     return _observed_cached(str(path), os.stat(path).st_mtime_ns, tuple(city_names), start)
 
 
 @functools.lru_cache(maxsize=16)
-def _observed_cached(path: str, mtime_ns: int, city_names: tuple, start) -> pd.DataFrame:
+def _observed_cached(path: str, mtime_ns: int, city_names: tuple[str, ...], start: dt.date) -> pd.DataFrame:
     return read_observed(path, list(city_names), start)
 
 
-def fit_to_observed(onset: np.ndarray, city_names: list[str], observed, days: int) -> tuple[dict, pd.DataFrame]:
+def fit_to_observed(
+    onset: np.ndarray, city_names: list[str], observed: pd.DataFrame, days: int
+) -> tuple[dict[str, Any], pd.DataFrame]:
     """Fit of simulated onsets to observed intervals.
 
     Per observed city: onset error in days, 0 inside the observed interval,
@@ -128,8 +118,6 @@ def fit_to_observed(onset: np.ndarray, city_names: list[str], observed, days: in
     latest observed onset, and Kendall's tau-b between observed (interval
     midpoint) and simulated onset order.
     """
-    from scipy.stats import kendalltau
-
     index = {n: i for i, n in enumerate(city_names)}
     sim_day = np.array([onset[index[c]] for c in observed["city"]], dtype=float)
     reached = sim_day >= 0

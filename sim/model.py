@@ -10,39 +10,45 @@ from __future__ import annotations
 
 import sys
 import time
-from collections import defaultdict
+from pathlib import Path
+from typing import Any
 
 import mesa
 import numpy as np
+from tqdm.auto import tqdm
 
+from .config import Scenario, load_scenario
+from .facts import ACTIVE, DETAINED, PHASES, QUIET, RECORDED
 from .geography import Geography
-from .population import ACTIVE, DETAINED, Population
+from .population import Population
+from .results import Result
 from .rules import influence, media, protest, repression
-from .rules.events import CityState, apply_event
-from .scenario import InformationTrigger, Scenario, load_scenario
+from .rules.events import CityState, schedule
 
-__all__ = ["OpinionModel", "CityAgent", "RECORDED"]
+__all__ = ["RECORDED", "CityAgent", "ModelShell", "OpinionModel", "ScenarioLike"]
 
-#: Per-city daily records (all counts in people except ``active_agents``).
-RECORDED = ("participants", "active_agents", "detained", "new_detained", "mean_trust",
-            "mean_sinophobia", "mean_grievance", "salience")
+#: What the models accept as a scenario.
+ScenarioLike = Scenario | str | Path | dict[str, Any]
 
 
-def init_shell(model: mesa.Model, scenario: Scenario | str | dict, seed: int | None) -> None:
+class ModelShell(mesa.Model):
     """Set-up shared by :class:`OpinionModel` and the per-agent reference: load the scenario,
     seed Mesa's generator with ``default_rng(SeedSequence(seed))`` and build the geography."""
-    if not isinstance(scenario, Scenario):
-        scenario = load_scenario(scenario)
-    model.scenario = scenario
-    model.seed = int(scenario.seed if seed is None else seed)
-    mesa.Model.__init__(model, rng=np.random.default_rng(np.random.SeedSequence(model.seed)))
-    model.geography = Geography.from_scenario(scenario)
+
+    def __init__(self, scenario: ScenarioLike, seed: int | None = None):
+        self.scenario: Scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+        self.seed = int(self.scenario.seed if seed is None else seed)
+        super().__init__(rng=np.random.default_rng(np.random.SeedSequence(self.seed)))
+        self.geography = Geography.from_scenario(self.scenario)
+        self.day = 0
 
 
 class CityAgent(mesa.Agent):
     """One city as a Mesa agent: a named view on its slice of the population."""
 
-    def __init__(self, model: "OpinionModel", index: int, name: str):
+    model: OpinionModel
+
+    def __init__(self, model: OpinionModel, index: int, name: str):
         super().__init__(model)
         self.index = index
         self.name = name
@@ -62,13 +68,13 @@ class CityAgent(mesa.Agent):
         return float(self.model.state.salience[self.index])
 
 
-class OpinionModel(mesa.Model):
+class OpinionModel(ModelShell):
     """Opinion diffusion and protest spread over a scenario's cities.
 
     Parameters
     ----------
     scenario
-        A :class:`~sim.scenario.Scenario`, a path to a YAML file, or a mapping.
+        A :class:`~sim.config.Scenario`, a path to a YAML file, or a mapping.
     seed
         Overrides ``scenario.seed``. The run's generator is
         ``numpy.random.default_rng(SeedSequence(seed))``; nothing else draws.
@@ -87,47 +93,35 @@ class OpinionModel(mesa.Model):
         Number of completed days.
     """
 
-    def __init__(self, scenario: Scenario | str | dict, seed: int | None = None):
-        init_shell(self, scenario, seed)
+    def __init__(self, scenario: ScenarioLike, seed: int | None = None):
+        super().__init__(scenario, seed)
         scenario = self.scenario
         self.cities = self.geography.table
         self.population = Population.from_scenario(scenario, self.geography, self.rng)
         t = self.cities
         C = len(t)
-        self.state = CityState(
-            salience=t["initial_salience"].to_numpy(dtype=np.float64).copy(),
-            fatigue=np.zeros(C),
-            police_factor=np.ones(C),
-            boost=np.zeros(C),
-            boost_until=np.full(C, -1, dtype=np.int64),
-        )
+        self.state = CityState.initial(t["initial_salience"].to_numpy(dtype=np.float64))
         self._people = t["population"].to_numpy(dtype=np.float64)
         self._police_base = t["police_per_1000"].to_numpy(dtype=np.float64) * self._people / 1000.0
         self._reach = t["media_reach"].to_numpy(dtype=np.float64)
         self._slices = [self.population.city(c) for c in range(C)]
-        self._events = defaultdict(list)
-        for ev in scenario.events:
-            if not ev.enabled:
-                continue
-            repeat = ev.days if isinstance(ev, InformationTrigger) else 1
-            for d in range(ev.day, min(ev.day + repeat, scenario.days)):
-                self._events[d].append(ev)
+        self._events = schedule(scenario.events, scenario.days)
         days = scenario.days
         self.records = {name: np.zeros((days, C)) for name in RECORDED}
-        self.histograms = None
+        self.histograms: np.ndarray | None = None
         if scenario.outputs.histograms:
             self.histograms = np.zeros((days, C, 2, scenario.outputs.histogram_bins), dtype=np.float64)
-        self.participants = np.zeros(C)          # yesterday's crowd, people
+        self.participants = np.zeros(C)  # yesterday's crowd, people
         self._partners = np.empty(self.population.n, dtype=np.intp)
         self._scratch = np.empty((self.population.n, 2), dtype=np.float32)
         self._mask = np.empty((self.population.n, 2), dtype=bool)
         self._mask2 = np.empty((self.population.n, 2), dtype=bool)
-        self._flat_scratch = self._scratch.reshape(-1)          # 2N float32, reused by other phases
+        self._flat_scratch = self._scratch.reshape(-1)  # 2N float32, reused by other phases
         self._active = np.zeros(self.population.n, dtype=bool)
         self._grievance = np.zeros(self.population.n, dtype=np.float32)
-        self.phase_seconds = dict.fromkeys(("events", "salience", "influence", "protest",
-                                            "repression", "record"), 0.0)
-        self.day = 0
+        self._new_detained = np.zeros(C, dtype=np.int64)
+        self._phases = [(name, getattr(self, f"_phase_{name}")) for name in PHASES]
+        self.phase_seconds = dict.fromkeys(PHASES, 0.0)
         self.city_agents = [CityAgent(self, c, name) for c, name in enumerate(self.geography.names)]
 
     # ------------------------------------------------------------------ step
@@ -148,21 +142,10 @@ class OpinionModel(mesa.Model):
         if self.day >= self.scenario.days:
             raise RuntimeError(f"the scenario has {self.scenario.days} days; all have been run")
         clock = time.perf_counter
-        t0 = clock()
-        self._phase_events()
-        t1 = clock()
-        self._phase_salience()
-        t2 = clock()
-        self._phase_influence()
-        t3 = clock()
-        active = self._phase_protest()
-        t4 = clock()
-        new_detained = self._phase_repression(active)
-        t5 = clock()
-        self._phase_record(active, new_detained)
-        t6 = clock()
-        for name, dt_ in zip(self.phase_seconds, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)):
-            self.phase_seconds[name] += dt_
+        for name, phase in self._phases:
+            t0 = clock()
+            phase()
+            self.phase_seconds[name] += clock() - t0
         self.day += 1
         if self.day >= self.scenario.days:
             self.running = False
@@ -173,24 +156,20 @@ class OpinionModel(mesa.Model):
         st.boost[expired] = 0.0
         for ev in self._events.get(self.day, ()):
             idx = self.geography.index(ev.cities)
-            apply_event(ev, idx, [self._slices[i] for i in idx], self.population, st, self.rng, self.day)
+            ev.apply(idx, [self._slices[i] for i in idx], self.population, st, self.rng, self.day)
 
     def _phase_salience(self) -> None:
         m = self.scenario.dynamics.media
         if not m.enabled:
             return
         st = self.state
-        st.salience = media.update_salience(st.salience, self.participants, self.geography.network,
-                                            self._reach, m.salience_half_life_days, m.local_weight,
-                                            m.network_weight, m.national_weight, m.visibility_reference,
-                                            m.visibility_floor, fatigue=st.fatigue)
+        st.salience = media.update_salience(
+            st.salience, self.participants, self.geography.network, self._reach, m, fatigue=st.fatigue
+        )
         if m.attention_fatigue > 0:
-            st.fatigue = media.update_fatigue(st.fatigue, st.salience, m.attention_fatigue,
-                                              m.fatigue_half_life_days)
+            st.fatigue = media.update_fatigue(st.fatigue, st.salience, m.attention_fatigue, m.fatigue_half_life_days)
         if (m.sinophobia_rate > 0 or m.trust_rate > 0) and st.salience.any():
-            pop = self.population
-            media.exposure(pop.sinophobia, pop.trust, pop.online, pop.starts, pop.stops, st.salience,
-                           m.sinophobia_rate, m.trust_rate, scratch=self._flat_scratch)
+            media.exposure(self.population, st.salience, m, scratch=self._flat_scratch)
 
     def _phase_influence(self) -> None:
         p = self.scenario.dynamics.influence
@@ -200,8 +179,15 @@ class OpinionModel(mesa.Model):
         for _ in range(p.contacts_per_day):
             if p.mode == "pairwise":
                 influence.draw_partners(self.rng, pop.starts, pop.stops, out=self._partners)
-                influence.deffuant_round(pop.opinions, self._partners, p.confidence_bound, p.rate,
-                                         scratch=self._scratch, mask=self._mask, mask2=self._mask2)
+                influence.deffuant_round(
+                    pop.opinions,
+                    self._partners,
+                    p.confidence_bound,
+                    p.rate,
+                    scratch=self._scratch,
+                    mask=self._mask,
+                    mask2=self._mask2,
+                )
             else:
                 influence.mean_field_round(pop.opinions, pop.starts, p.rate)
         influence.anchor(pop.opinions, pop.anchors, p.stubbornness, scratch=self._scratch)
@@ -210,56 +196,57 @@ class OpinionModel(mesa.Model):
         """Police officers per city today (people)."""
         return self._police_base * self.state.police_factor
 
-    def _phase_protest(self) -> np.ndarray:
+    def _phase_protest(self) -> None:
         dyn = self.scenario.dynamics
         p = dyn.protest
         pop = self.population
         if not p.enabled:
-            pop.status[pop.status == ACTIVE] = 0
+            pop.status[pop.status == ACTIVE] = QUIET
             self._active[:] = False
-            return self._active
-        arrest = protest.arrest_probability(self.police(), self.participants, p.arrest_constant)
-        proof = protest.social_proof(p.social_proof, self.participants, self._people,
-                                     p.social_proof_weight, dyn.media.visibility_reference,
-                                     dyn.media.visibility_floor)
+            return
+        drive = protest.CityDrive(
+            salience=self.state.salience,
+            proof=protest.social_proof(self.participants, self._people, p, dyn.media),
+            arrest=protest.arrest_probability(self.police(), self.participants, p.arrest_constant),
+            boost=self.state.boost,
+        )
         active, _ = protest.decide(
-            pop.hardship, pop.trust, pop.sinophobia, pop.risk_aversion, pop.threshold, pop.status,
-            pop.starts, pop.stops, self.state.salience, proof, arrest, self.state.boost,
-            p.grievance_weight, p.sinophobia_weight, active=self._active, grievance=self._grievance,
-            scratch=self._flat_scratch)
+            pop, drive, p, active=self._active, grievance=self._grievance, scratch=self._flat_scratch
+        )
         # quiet ↔ active; detained stay detained (status 2 = 2·held, and active excludes the held)
         held = pop.status == DETAINED
         np.add(active, held, out=pop.status, casting="unsafe")
         pop.status += held
-        return active
 
-    def _phase_repression(self, active: np.ndarray) -> np.ndarray:
+    def _phase_repression(self) -> None:
         r = self.scenario.dynamics.repression
         pop = self.population
         C = pop.n_cities
+        self._new_detained = np.zeros(C, dtype=np.int64)
         if not r.enabled:
-            return np.zeros(C, dtype=np.int64)
+            return
         repression.release(pop.status, pop.detention)
-        candidates = np.flatnonzero(active)
+        candidates = np.flatnonzero(self._active)
         if candidates.size == 0:
-            return np.zeros(C, dtype=np.int64)
+            return
         city_of = np.searchsorted(pop.stops, candidates, side="right")
         crowd = np.bincount(city_of, minlength=C) * pop.scale
-        q = r.arrest_share * protest.arrest_probability(self.police(), crowd,
-                                                        self.scenario.dynamics.protest.arrest_constant)
+        q = r.arrest_share * protest.arrest_probability(
+            self.police(), crowd, self.scenario.dynamics.protest.arrest_constant
+        )
         u = self.rng.random(candidates.size)
-        days = self.rng.integers(r.min_detention_days, r.max_detention_days + 1, size=candidates.size,
-                                 dtype=np.uint8)
+        days = self.rng.integers(r.min_detention_days, r.max_detention_days + 1, size=candidates.size, dtype=np.uint8)
         hit = repression.detain(pop.status, pop.detention, candidates, q[city_of], u, days)
         new = np.bincount(np.searchsorted(pop.stops, hit, side="right"), minlength=C)
         if r.backlash > 0 and new.any():
             m = self.scenario.dynamics.media
             loss = r.backlash * media.visibility(new * pop.scale, m.visibility_reference, m.visibility_floor)
             repression.backlash(pop.trust, pop.online, pop.per_city(loss))
-        return new
+        self._new_detained = new
 
-    def _phase_record(self, active: np.ndarray, new_detained: np.ndarray) -> None:
+    def _phase_record(self) -> None:
         pop, rec, d = self.population, self.records, self.day
+        active, new_detained = self._active, self._new_detained
         scale = pop.scale
         active_agents = pop.city_sum(active)
         self.participants = active_agents * scale
@@ -283,7 +270,7 @@ class OpinionModel(mesa.Model):
                     self.histograms[d, c, v] = np.bincount(b[sl], minlength=bins) * scale
 
     # ------------------------------------------------------------------ run
-    def run(self, progress: bool | None = None):
+    def run(self, progress: bool | None = None) -> Result:
         """Run all remaining days and return a :class:`~sim.results.Result`.
 
         Parameters
@@ -292,16 +279,19 @@ class OpinionModel(mesa.Model):
             Show a progress bar on stderr (appears only if the run takes more
             than two seconds). Default: when stderr is a terminal.
         """
-        from tqdm.auto import tqdm
-
-        from .results import Result
-
         if progress is None:
             progress = sys.stderr.isatty()
         start = time.perf_counter()
         remaining = self.scenario.days - self.day
-        with tqdm(total=remaining, disable=not progress, delay=2.0, unit="day", file=sys.stderr,
-                  desc=self.scenario.name, leave=False) as bar:
+        with tqdm(
+            total=remaining,
+            disable=not progress,
+            delay=2.0,
+            unit="day",
+            file=sys.stderr,
+            desc=self.scenario.name,
+            leave=False,
+        ) as bar:
             while self.running and self.day < self.scenario.days:
                 self.step()
                 bar.update(1)

@@ -31,29 +31,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from .config import Dist, Scenario
+from .facts import ACTIVE, ATTRIBUTES, DETAINED, QUIET
 from .geography import Geography
-from .scenario import ATTRIBUTES, Dist, Scenario
 
-__all__ = ["Population", "QUIET", "ACTIVE", "DETAINED", "sample"]
-
-QUIET, ACTIVE, DETAINED = np.uint8(0), np.uint8(1), np.uint8(2)
+__all__ = ["ACTIVE", "DETAINED", "QUIET", "Population", "sample"]
 
 _FLOATS = ("trust", "sinophobia", "hardship", "threshold", "risk_aversion", "trust0", "sinophobia0")
 _OWNED = ("opinions", "anchors", "hardship", "threshold", "risk_aversion", "online", "status", "detention")
 
 
 def sample(dist: Dist, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Draw ``n`` values of a :class:`~sim.scenario.Dist`, clipped to [0, 1], as float32."""
-    if dist.dist == "constant":
-        return np.full(n, dist.value, dtype=np.float32)
-    if dist.dist == "uniform":
-        out = rng.uniform(dist.low, dist.high, size=n)
-    elif dist.dist == "normal":
-        out = rng.normal(dist.mean, dist.sd, size=n)
-    else:
-        a, b = dist.beta_ab()
-        out = rng.beta(a, b, size=n)
-    return np.clip(out, 0.0, 1.0).astype(np.float32)
+    """Draw ``n`` values of a distribution (:data:`sim.config.Dist`), clipped to [0, 1], as float32."""
+    return dist.draw(n, rng)
 
 
 class Population:
@@ -63,32 +53,39 @@ class Population:
     ``starts``/``stops`` give each city's slice.
     """
 
-    __slots__ = _FLOATS + ("opinions", "anchors", "online", "status", "detention", "starts", "stops",
-                           "scale")
+    __slots__ = (*_FLOATS, "opinions", "anchors", "online", "status", "detention", "starts", "stops", "scale")
 
     def __init__(self, starts: np.ndarray, stops: np.ndarray, scale: float = 1.0):
         self.starts = np.asarray(starts, dtype=np.int64)
         self.stops = np.asarray(stops, dtype=np.int64)
         self.scale = float(scale)
         n = int(self.stops[-1]) if len(self.stops) else 0
-        self.opinions = np.zeros((n, 2), dtype=np.float32)
-        self.anchors = np.zeros((n, 2), dtype=np.float32)
-        for name in ("hardship", "threshold", "risk_aversion"):
-            setattr(self, name, np.zeros(n, dtype=np.float32))
-        self.online = np.zeros(n, dtype=bool)
-        self.status = np.zeros(n, dtype=np.uint8)
-        self.detention = np.zeros(n, dtype=np.uint8)
+        self.opinions: np.ndarray = np.zeros((n, 2), dtype=np.float32)
+        self.anchors: np.ndarray = np.zeros((n, 2), dtype=np.float32)
+        self.hardship: np.ndarray = np.zeros(n, dtype=np.float32)
+        self.threshold: np.ndarray = np.zeros(n, dtype=np.float32)
+        self.risk_aversion: np.ndarray = np.zeros(n, dtype=np.float32)
+        self.online: np.ndarray = np.zeros(n, dtype=bool)
+        self.status: np.ndarray = np.zeros(n, dtype=np.uint8)
+        self.detention: np.ndarray = np.zeros(n, dtype=np.uint8)
         self._views()
 
     def _views(self) -> None:
-        self.trust = self.opinions[:, 0]
-        self.sinophobia = self.opinions[:, 1]
-        self.trust0 = self.anchors[:, 0]
-        self.sinophobia0 = self.anchors[:, 1]
+        self.trust: np.ndarray = self.opinions[:, 0]
+        self.sinophobia: np.ndarray = self.opinions[:, 1]
+        self.trust0: np.ndarray = self.anchors[:, 0]
+        self.sinophobia0: np.ndarray = self.anchors[:, 1]
+
+    def array(self, name: str) -> np.ndarray:
+        """A per-agent array by name (one of ``_FLOATS``, ``online``, ``status``, ``detention``,
+        ``opinions``, ``anchors``); a view, not a copy."""
+        if name not in _FLOATS + _OWNED:
+            raise KeyError(f"no per-agent array {name!r}")
+        array: np.ndarray = getattr(self, name)
+        return array
 
     @classmethod
-    def from_scenario(cls, scenario: Scenario, geography: Geography,
-                      rng: np.random.Generator) -> "Population":
+    def from_scenario(cls, scenario: Scenario, geography: Geography, rng: np.random.Generator) -> Population:
         """Allocate and draw initial state, city by city, attribute by attribute."""
         t = geography.table
         pop = cls(t["start"].to_numpy(), t["stop"].to_numpy(), scenario.scale)
@@ -96,7 +93,7 @@ class Population:
             sl = pop.city(c)
             n = sl.stop - sl.start
             for attr in ATTRIBUTES:
-                getattr(pop, attr)[sl] = sample(scenario.population.for_city(name, attr), n, rng)
+                pop.array(attr)[sl] = sample(scenario.population.for_city(name, attr), n, rng)
             pop.online[sl] = rng.random(n) < t["media_reach"].iat[c]
         pop.anchors[:] = pop.opinions
         return pop
@@ -132,8 +129,10 @@ class Population:
         1e-7 at two million float32 values, measured) and returned as float64.
         """
         if values.dtype == bool:
-            return np.array([np.count_nonzero(values[s:e]) for s, e in
-                             zip(self.starts.tolist(), self.stops.tolist())], dtype=np.int64)
+            return np.array(
+                [np.count_nonzero(values[s:e]) for s, e in zip(self.starts.tolist(), self.stops.tolist())],
+                dtype=np.int64,
+            )
         if np.issubdtype(values.dtype, np.integer):
             return np.add.reduceat(values, self.starts, axis=0, dtype=np.int64)
         return np.add.reduceat(values, self.starts, axis=0).astype(np.float64)
@@ -146,15 +145,15 @@ class Population:
     @property
     def nbytes(self) -> int:
         """Bytes of per-agent state (owned arrays, views not counted twice)."""
-        return sum(getattr(self, name).nbytes for name in _OWNED)
+        return sum(self.array(name).nbytes for name in _OWNED)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Every per-agent attribute by name (views, not copies)."""
-        return {name: getattr(self, name) for name in _FLOATS + ("online", "status", "detention")}
+        return {name: self.array(name) for name in (*_FLOATS, "online", "status", "detention")}
 
-    def copy(self) -> "Population":
+    def copy(self) -> Population:
+        """A deep copy (own arrays)."""
         other = Population(self.starts.copy(), self.stops.copy(), self.scale)
         for name in _OWNED:
-            setattr(other, name, getattr(self, name).copy())
-        other._views()
+            other.array(name)[...] = self.array(name)
         return other

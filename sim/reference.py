@@ -19,14 +19,13 @@ import math
 import mesa
 import numpy as np
 
-from .model import init_shell
+from . import facts
+from .model import ModelShell, ScenarioLike
 from .population import Population
-from .scenario import (DiplomaticMessage, EconomicShock, FocalDate, GovernmentMessage,
-                       InformationTrigger, Policing, Scenario)
 
 __all__ = ["Person", "ReferenceModel"]
 
-QUIET, ACTIVE, DETAINED = 0, 1, 2
+QUIET, ACTIVE, DETAINED = int(facts.QUIET), int(facts.ACTIVE), int(facts.DETAINED)
 
 
 def _visibility(a: float, ref: float, floor: float) -> float:
@@ -37,8 +36,19 @@ def _visibility(a: float, ref: float, floor: float) -> float:
 class Person(mesa.Agent):
     """One person, with the attributes of docs/model.md as Python floats."""
 
-    def __init__(self, model: "ReferenceModel", city: int, trust: float, sinophobia: float,
-                 hardship: float, threshold: float, risk_aversion: float, online: bool):
+    model: ReferenceModel
+
+    def __init__(
+        self,
+        model: ReferenceModel,
+        city: int,
+        trust: float,
+        sinophobia: float,
+        hardship: float,
+        threshold: float,
+        risk_aversion: float,
+        online: bool,
+    ):
         super().__init__(model)
         self.city = city
         self.trust = self.trust0 = trust
@@ -63,6 +73,7 @@ class Person(mesa.Agent):
 
     def converse(self) -> None:
         p = self.model.scenario.dynamics.influence
+        assert self.partner is not None
         t_j, s_j = self.partner._old
         t_i, s_i = self._old
         if abs(t_j - t_i) < p.confidence_bound:
@@ -95,8 +106,7 @@ class Person(mesa.Agent):
         p = self.model.scenario.dynamics.protest
         c = self.city
         self.grievance = p.grievance_weight * self.hardship * (1 - self.trust)
-        motive = self.grievance + p.sinophobia_weight * self.sinophobia * self.model.salience[c] \
-            + self.model.boost[c]
+        motive = self.grievance + p.sinophobia_weight * self.sinophobia * self.model.salience[c] + self.model.boost[c]
         net_risk = self.risk_aversion * self.model.arrest[c]
         if self.status == DETAINED:
             return
@@ -123,7 +133,7 @@ class Person(mesa.Agent):
             self.trust -= self.trust * self.model.backlash_loss[self.city]
 
 
-class ReferenceModel(mesa.Model):
+class ReferenceModel(ModelShell):
     """Per-agent implementation of the rules of :class:`sim.model.OpinionModel`.
 
     Parameters
@@ -139,24 +149,33 @@ class ReferenceModel(mesa.Model):
         ``(days, cities)`` arrays with the same names as the vectorised model's.
     """
 
-    def __init__(self, scenario: Scenario | str | dict, seed: int | None = None):
-        init_shell(self, scenario, seed)
+    def __init__(self, scenario: ScenarioLike, seed: int | None = None):
+        super().__init__(scenario, seed)
         scenario = self.scenario
         t = self.geography.table
         C = len(t)
         # initial attributes from the same distributions (the shared sampler), then plain Python
         pop = Population.from_scenario(scenario, self.geography, self.rng)
         self.members: list[list[Person]] = [[] for _ in range(C)]
+        starts, stops = t["start"].to_numpy(), t["stop"].to_numpy()
         for c in range(C):
-            for i in range(int(t["start"].iat[c]), int(t["stop"].iat[c])):
-                person = Person(self, c, float(pop.trust[i]), float(pop.sinophobia[i]),
-                                float(pop.hardship[i]), float(pop.threshold[i]),
-                                float(pop.risk_aversion[i]), bool(pop.online[i]))
+            for i in range(int(starts[c]), int(stops[c])):
+                person = Person(
+                    self,
+                    c,
+                    float(pop.trust[i]),
+                    float(pop.sinophobia[i]),
+                    float(pop.hardship[i]),
+                    float(pop.threshold[i]),
+                    float(pop.risk_aversion[i]),
+                    bool(pop.online[i]),
+                )
                 self.members[c].append(person)
         self.people = self.agents_by_type[Person]
         self.scale = scenario.scale
         self.population = t["population"].to_numpy(dtype=float)
-        self.police_base = [float(t["police_per_1000"].iat[c]) * self.population[c] / 1000 for c in range(C)]
+        police = t["police_per_1000"].to_numpy(dtype=float)
+        self.police_base = [float(police[c]) * self.population[c] / 1000 for c in range(C)]
         self.reach = t["media_reach"].tolist()
         self.W = self.geography.network.toarray().tolist()
         self.salience = t["initial_salience"].astype(float).tolist()
@@ -165,14 +184,15 @@ class ReferenceModel(mesa.Model):
         self.boost = [0.0] * C
         self.boost_until = [-1] * C
         self.participants = [0.0] * C
-        self.day = 0
+        self.city_means: list[tuple[float, float]] = []
+        self.arrest: list[float] = []
+        self.proof: list[float] = []
+        self.new_detained: list[int] = []
+        self.active_today: list[int] = []
+        self.detain_probability: list[float] = []
+        self.backlash_loss: list[float] = []
         days = scenario.days
-        self.records = {k: np.zeros((days, C)) for k in (
-            "participants", "active_agents", "detained", "new_detained", "mean_trust",
-            "mean_sinophobia", "mean_grievance", "salience")}
-
-    def _cities(self, names) -> list[int]:
-        return list(self.geography.index(names))
+        self.records = {k: np.zeros((days, C)) for k in facts.RECORDED}
 
     # ----------------------------------------------------------------- phases
     def _events(self) -> None:
@@ -180,33 +200,10 @@ class ReferenceModel(mesa.Model):
             if self.boost_until[c] < self.day:
                 self.boost[c] = 0.0
         for ev in self.scenario.events:
-            if not ev.enabled:
+            if not ev.enabled or not ev.day <= self.day < ev.day + ev.repeat_days:
                 continue
-            repeat = ev.days if isinstance(ev, InformationTrigger) else 1
-            if not ev.day <= self.day < ev.day + repeat:
-                continue
-            for c in self._cities(ev.cities):
-                if isinstance(ev, InformationTrigger):
-                    self.salience[c] = min(1.0, self.salience[c] + ev.salience)
-                    for p in self.members[c]:
-                        if p.online:
-                            p.sinophobia += ev.sinophobia * (1 - p.sinophobia)
-                elif isinstance(ev, (DiplomaticMessage, GovernmentMessage)):
-                    self.salience[c] = min(1.0, self.salience[c] + ev.salience)
-                    for p in self.members[c]:
-                        hears = self.rng.random() < ev.reach
-                        if p.online and hears:
-                            distrust = p.sinophobia if isinstance(ev, DiplomaticMessage) else 1 - p.trust
-                            delta = ev.effect * (ev.backfire * distrust - (1 - distrust))
-                            p.sinophobia = min(1.0, max(0.0, p.sinophobia + delta))
-                elif isinstance(ev, EconomicShock):
-                    for p in self.members[c]:
-                        p.hardship = min(1.0, max(0.0, p.hardship + ev.hardship))
-                elif isinstance(ev, FocalDate):
-                    self.boost[c] = ev.boost
-                    self.boost_until[c] = self.day + ev.days - 1
-                elif isinstance(ev, Policing):
-                    self.police_factor[c] = ev.factor
+            for c in self.geography.index(ev.cities).tolist():
+                ev.apply_reference(self, c)
 
     def _salience(self) -> None:
         m = self.scenario.dynamics.media
@@ -218,15 +215,17 @@ class ReferenceModel(mesa.Model):
         delta = 0.5 ** (1.0 / m.salience_half_life_days)
         new = []
         for c in range(C):
-            drive = (m.local_weight * vis[c] + m.network_weight * sum(self.W[c][j] * vis[j] for j in range(C))
-                     + m.national_weight * self.reach[c] * national) * (1 - self.fatigue[c])
+            drive = (
+                m.local_weight * vis[c]
+                + m.network_weight * sum(self.W[c][j] * vis[j] for j in range(C))
+                + m.national_weight * self.reach[c] * national
+            ) * (1 - self.fatigue[c])
             kept = self.salience[c] * delta
             new.append(kept + (1 - kept) * (1 - math.exp(-drive)))
         self.salience = new
         if m.attention_fatigue > 0:
             keep_f = 0.5 ** (1.0 / m.fatigue_half_life_days)
-            self.fatigue = [f * keep_f + m.attention_fatigue * s * (1 - f * keep_f)
-                            for f, s in zip(self.fatigue, new)]
+            self.fatigue = [f * keep_f + m.attention_fatigue * s * (1 - f * keep_f) for f, s in zip(self.fatigue, new)]
         if (m.sinophobia_rate > 0 or m.trust_rate > 0) and any(s > 0 for s in new):
             self.people.do("exposure")
 
@@ -240,15 +239,17 @@ class ReferenceModel(mesa.Model):
                 self.people.do("pick_partner")
                 self.people.do("converse")
             else:
-                self.city_means = [(sum(q._old[0] for q in ms) / len(ms), sum(q._old[1] for q in ms) / len(ms))
-                                   for ms in self.members]
+                self.city_means = [
+                    (sum(q._old[0] for q in ms) / len(ms), sum(q._old[1] for q in ms) / len(ms)) for ms in self.members
+                ]
                 self.people.do("converse_mean_field")
         self.people.do("anchor")
 
     def _arrest(self, crowd: list[float]) -> list[float]:
         k = self.scenario.dynamics.protest.arrest_constant
-        return [1 - math.exp(-k * self.police_base[c] * self.police_factor[c] / (crowd[c] + 1))
-                for c in range(len(crowd))]
+        return [
+            1 - math.exp(-k * self.police_base[c] * self.police_factor[c] / (crowd[c] + 1)) for c in range(len(crowd))
+        ]
 
     def _protest(self) -> None:
         dyn = self.scenario.dynamics
@@ -265,8 +266,10 @@ class ReferenceModel(mesa.Model):
         elif p.social_proof == "fraction":
             self.proof = [p.social_proof_weight * a / n for a, n in zip(self.participants, self.population)]
         else:
-            self.proof = [p.social_proof_weight * _visibility(a, m.visibility_reference, m.visibility_floor)
-                          for a in self.participants]
+            self.proof = [
+                p.social_proof_weight * _visibility(a, m.visibility_reference, m.visibility_floor)
+                for a in self.participants
+            ]
         self.people.do("decide")
 
     def _repression(self) -> None:
@@ -282,8 +285,10 @@ class ReferenceModel(mesa.Model):
         self.people.do("face_police")
         if r.backlash > 0 and any(self.new_detained):
             m = self.scenario.dynamics.media
-            self.backlash_loss = [r.backlash * _visibility(d * self.scale, m.visibility_reference,
-                                                           m.visibility_floor) for d in self.new_detained]
+            self.backlash_loss = [
+                r.backlash * _visibility(d * self.scale, m.visibility_reference, m.visibility_floor)
+                for d in self.new_detained
+            ]
             self.people.do("suffer_backlash")
 
     def _record(self) -> None:
@@ -305,13 +310,9 @@ class ReferenceModel(mesa.Model):
         self.participants = [a * self.scale for a in self.active_today]
 
     def step(self) -> None:
-        """One day: events, salience, influence, protest, repression, record (as OpinionModel)."""
-        self._events()
-        self._salience()
-        self._influence()
-        self._protest()
-        self._repression()
-        self._record()
+        """One day: the phases of :data:`sim.facts.PHASES`, in order (as OpinionModel)."""
+        for name in facts.PHASES:
+            getattr(self, f"_{name}")()
         self.day += 1
         if self.day >= self.scenario.days:
             self.running = False

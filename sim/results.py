@@ -13,17 +13,22 @@ import datetime as dt
 import json
 import platform
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ._io import atomic_write, write_json
-from .metrics import city_outcomes, national_outcomes
-from .scenario import Scenario
+from .config import Scenario, load_scenario
+from .errors import SimError
+from .facts import RECORDED
+from .geography import Geography
+from .metrics import city_outcomes, fit_to_observed, national_outcomes, observed_table, onset_days
 
-__all__ = ["Result", "package_versions"]
+__all__ = ["Result", "observed_fit", "package_versions", "summary_frame"]
 
 _VERSIONED = ("sim", "mesa", "numpy", "scipy", "pandas", "pyarrow", "matplotlib", "pyyaml")
 
@@ -37,6 +42,55 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
     return out
+
+
+def observed_fit(
+    scenario: Scenario, city_names: list[str], records: dict[str, np.ndarray]
+) -> tuple[dict[str, Any], pd.DataFrame | None]:
+    """Fit of one run's onsets to the scenario's observed onsets: (national fit, per-city table),
+    or ``({}, None)`` without ``observed``."""
+    if not scenario.observed:
+        return {}, None
+    obs = observed_table(scenario.observed, city_names, scenario.start)
+    participants = records["participants"]
+    onset = onset_days(participants, scenario.outputs.onset_min_participants)
+    return fit_to_observed(onset, city_names, obs, participants.shape[0])
+
+
+def summary_frame(scenario: Scenario, cities: pd.DataFrame, records: dict[str, np.ndarray]) -> pd.DataFrame:
+    """One row per city of one run: onset, peak and detentions (and the fit to observed onsets);
+    cities ordered as in the scenario."""
+    names = cities["city"].tolist()
+    out = city_outcomes(records, scenario.outputs.onset_min_participants)
+    onset = out["onset_day"]
+    df = pd.DataFrame(
+        {
+            "city": names,
+            "population": cities["population"].to_numpy(),
+            "agents": cities["agents"].to_numpy(),
+            "onset_date": [scenario.date_of(d).isoformat() if d >= 0 else "" for d in onset],
+            "onset_day": pd.array([d if d >= 0 else None for d in onset], dtype="Int64"),
+            "peak_participants": out["peak_participants"],
+            "peak_date": [scenario.date_of(d).isoformat() for d in out["peak_day"]],
+            "total_detained": out["total_detained"],
+        }
+    )
+    _, table = observed_fit(scenario, names, records)
+    if table is not None:
+        observed = table["city"].tolist()
+
+        def column(col: str) -> dict[str, Any]:
+            return dict(zip(observed, table[col].to_numpy()))
+
+        def dates(col: str) -> list[str]:
+            days = column(col)
+            return [scenario.date_of(int(days[c])).isoformat() if c in days else "" for c in names]
+
+        df["observed_onset_earliest"] = dates("earliest_day")
+        df["observed_onset_latest"] = dates("latest_day")
+        error = column("onset_error_days")
+        df["onset_error_days"] = [error.get(c, np.nan) for c in names]
+    return df
 
 
 @dataclass
@@ -65,17 +119,23 @@ class Result:
     histograms: np.ndarray | None = None
     wall_time: float = 0.0
     n_agents: int = 0
-    phase_seconds: dict = field(default_factory=dict)
+    phase_seconds: dict[str, float] = field(default_factory=dict)
 
     @classmethod
-    def from_model(cls, model, wall_time: float = 0.0) -> "Result":
+    def from_model(cls, model: Any, wall_time: float = 0.0) -> Result:
+        """The records of an :class:`~sim.model.OpinionModel` after its run (copied)."""
         days = model.day
-        return cls(scenario=model.scenario, seed=model.seed, cities=model.cities.copy(),
-                   network=model.geography.network.toarray(),
-                   records={k: v[:days].copy() for k, v in model.records.items()},
-                   histograms=None if model.histograms is None else model.histograms[:days].copy(),
-                   wall_time=wall_time, n_agents=model.population.n,
-                   phase_seconds=dict(model.phase_seconds))
+        return cls(
+            scenario=model.scenario,
+            seed=model.seed,
+            cities=model.cities.copy(),
+            network=model.geography.network.toarray(),
+            records={k: v[:days].copy() for k, v in model.records.items()},
+            histograms=None if model.histograms is None else model.histograms[:days].copy(),
+            wall_time=wall_time,
+            n_agents=model.population.n,
+            phase_seconds=dict(model.phase_seconds),
+        )
 
     # ------------------------------------------------------------------ tables
     @property
@@ -90,7 +150,7 @@ class Result:
     def city_names(self) -> list[str]:
         return self.cities["city"].tolist()
 
-    @property
+    @cached_property
     def timeseries(self) -> pd.DataFrame:
         """Tidy table: one row per (day, city)."""
         D, C = self.days, len(self.cities)
@@ -108,55 +168,20 @@ class Result:
     def onset_min(self) -> float:
         return self.scenario.outputs.onset_min_participants
 
-    @property
+    @cached_property
     def summary(self) -> pd.DataFrame:
         """One row per city: onset, peak and detentions; cities ordered as in the scenario."""
-        out = city_outcomes(self.records, self.onset_min)
-        onset = out["onset_day"]
-        df = pd.DataFrame({
-            "city": self.city_names,
-            "population": self.cities["population"].to_numpy(),
-            "agents": self.cities["agents"].to_numpy(),
-            "onset_date": [self.scenario.date_of(d).isoformat() if d >= 0 else "" for d in onset],
-            "onset_day": pd.array([d if d >= 0 else None for d in onset], dtype="Int64"),
-            "peak_participants": out["peak_participants"],
-            "peak_date": [self.scenario.date_of(d).isoformat() for d in out["peak_day"]],
-            "total_detained": out["total_detained"],
-        })
-        fit, table = self._fit()
-        if table is not None:
-            cols = table.set_index("city")
-            start = self.scenario.start
-            df["observed_onset_earliest"] = [
-                (start + dt.timedelta(days=int(cols.at[c, "earliest_day"]))).isoformat() if c in cols.index else ""
-                for c in df["city"]]
-            df["observed_onset_latest"] = [
-                (start + dt.timedelta(days=int(cols.at[c, "latest_day"]))).isoformat() if c in cols.index else ""
-                for c in df["city"]]
-            df["onset_error_days"] = [cols.at[c, "onset_error_days"] if c in cols.index else np.nan
-                                      for c in df["city"]]
-        return df
+        return summary_frame(self.scenario, self.cities, self.records)
 
-    @property
-    def fit(self) -> dict:
+    @cached_property
+    def fit(self) -> dict[str, Any]:
         """Fit to the scenario's observed onsets (empty without ``observed``)."""
-        return self._fit()[0]
+        return observed_fit(self.scenario, self.city_names, self.records)[0]
 
-    def _fit(self):
-        if not self.scenario.observed:
-            return {}, None
-        if getattr(self, "_fit_cache", None) is None:
-            from .metrics import fit_to_observed, observed_table, onset_days
-
-            obs = observed_table(self.scenario.observed, self.city_names, self.scenario.start)
-            onset = onset_days(self.records["participants"], self.onset_min)
-            self._fit_cache = fit_to_observed(onset, self.city_names, obs, self.days)
-        return self._fit_cache
-
-    @property
-    def national(self) -> dict:
+    @cached_property
+    def national(self) -> dict[str, Any]:
         """National outcomes (cities reached, first/last onset, peak, detained)."""
-        out = national_outcomes(self.records, self.onset_min)
+        out: dict[str, Any] = dict(national_outcomes(self.records, self.onset_min))
         for key in ("first_onset", "last_onset"):
             d = out[f"{key}_day"]
             out[f"{key}_date"] = "" if np.isnan(d) else self.scenario.date_of(int(d)).isoformat()
@@ -168,16 +193,18 @@ class Result:
             raise ValueError("this run kept no histograms; set outputs.histograms: true")
         D, C, V, B = self.histograms.shape
         idx = np.indices((D, C, V, B)).reshape(4, -1)
-        return pd.DataFrame({
-            "day": idx[0].astype(np.int32),
-            "city": np.array(self.city_names, dtype=object)[idx[1]],
-            "variable": np.array(["trust", "sinophobia"], dtype=object)[idx[2]],
-            "bin": idx[3] / B,
-            "count": self.histograms.reshape(-1),
-        })
+        return pd.DataFrame(
+            {
+                "day": idx[0].astype(np.int32),
+                "city": np.array(self.city_names, dtype=object)[idx[1]],
+                "variable": np.array(["trust", "sinophobia"], dtype=object)[idx[2]],
+                "bin": idx[3] / B,
+                "count": self.histograms.reshape(-1),
+            }
+        )
 
     # ------------------------------------------------------------------ output
-    def manifest(self) -> dict:
+    def manifest(self) -> dict[str, Any]:
         steps = self.n_agents * self.days
         return {
             "scenario": self.scenario.resolved(),
@@ -193,15 +220,16 @@ class Result:
             "phase_seconds": {k: round(v, 4) for k, v in self.phase_seconds.items()},
             "national": self.national,
             "fit": self.fit,
-            "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
 
-    def _self_contained_input(self) -> dict:
+    def _self_contained_input(self) -> dict[str, Any]:
         """The scenario as input data that loads anywhere (cities inline, paths absolute)."""
         raw = {k: v for k, v in self.scenario.raw.items() if k != "extends"}
         geo = dict(raw.get("geography") or {})
-        geo["cities"] = [{k: v for k, v in dataclasses.asdict(c).items() if v is not None}
-                         for c in self.scenario.cities]
+        geo["cities"] = [
+            {k: v for k, v in dataclasses.asdict(c).items() if v is not None} for c in self.scenario.cities
+        ]
         raw["geography"] = geo
         if self.scenario.observed:
             raw["observed"] = str(Path(self.scenario.observed).resolve())
@@ -209,12 +237,8 @@ class Result:
         return json.loads(json.dumps(raw, default=str))
 
     @classmethod
-    def load(cls, run_dir: str | Path) -> "Result":
+    def load(cls, run_dir: str | Path) -> Result:
         """Rebuild a Result from a run directory written by :meth:`save`."""
-        from .errors import SimError
-        from .geography import Geography
-        from .scenario import load_scenario
-
         run_dir = Path(run_dir)
         try:
             manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
@@ -229,8 +253,7 @@ class Result:
         names = geo.names
         days = int(ts["day"].max()) + 1 if len(ts) else 0
         records = {}
-        for name in ("participants", "active_agents", "detained", "new_detained", "mean_trust",
-                     "mean_sinophobia", "mean_grievance", "salience"):
+        for name in RECORDED:
             wide = ts.pivot(index="day", columns="city", values=name)[names]
             records[name] = wide.to_numpy(dtype=float)
         hist = None
@@ -242,10 +265,17 @@ class Result:
             bin_idx = np.rint(h["bin"].to_numpy() * bins).astype(int)
             hist = np.zeros((days, len(names), 2, bins))
             hist[h["day"].to_numpy(), city_idx, var_idx, bin_idx] = h["count"].to_numpy()
-        return cls(scenario=scenario, seed=int(manifest["seed"]), cities=geo.table,
-                   network=geo.network.toarray(), records=records, histograms=hist,
-                   wall_time=float(manifest.get("wall_time_s") or 0), n_agents=int(manifest["agents"]),
-                   phase_seconds=manifest.get("phase_seconds", {}))
+        return cls(
+            scenario=scenario,
+            seed=int(manifest["seed"]),
+            cities=geo.table,
+            network=geo.network.toarray(),
+            records=records,
+            histograms=hist,
+            wall_time=float(manifest.get("wall_time_s") or 0),
+            n_agents=int(manifest["agents"]),
+            phase_seconds=manifest.get("phase_seconds", {}),
+        )
 
     def save(self, out_dir: str | Path, plots: bool | None = None) -> Path:
         """Write the run directory (atomically, file by file) and return its path."""
@@ -263,7 +293,7 @@ class Result:
         write_json(out / "manifest.json", self.manifest())
         return out
 
-    def plot(self, out_dir: str | Path | None = None) -> dict:
+    def plot(self, out_dir: str | Path | None = None) -> dict[str, Any]:
         """Draw the standard figures; save PNGs to ``out_dir`` if given.
 
         Returns
@@ -271,7 +301,7 @@ class Result:
         dict
             Figure name → ``matplotlib.figure.Figure``.
         """
-        from . import plotting
+        from . import plotting  # matplotlib is imported only when a figure is drawn
 
         return plotting.run_figures(self, out_dir)
 
@@ -286,16 +316,19 @@ class Result:
             lines.append(f"  {'city':<{width}}  onset       peak participants")
             for _, row in reached.iterrows():
                 lines.append(f"  {row['city']:<{width}}  {row['onset_date']}  {row['peak_participants']:>10,.0f}")
-        lines.append(f"cities reached: {nat['cities_reached']}/{len(s)}"
-                     f"  first onset: {nat['first_onset_date'] or '-'}"
-                     f"  last onset: {nat['last_onset_date'] or '-'}")
-        lines.append(f"national peak: {nat['national_peak']:,.0f} people"
-                     f"  detained: {nat['total_detained']:,.0f}")
+        lines.append(
+            f"cities reached: {nat['cities_reached']}/{len(s)}"
+            f"  first onset: {nat['first_onset_date'] or '-'}"
+            f"  last onset: {nat['last_onset_date'] or '-'}"
+        )
+        lines.append(f"national peak: {nat['national_peak']:,.0f} people  detained: {nat['total_detained']:,.0f}")
         fit = self.fit
         if fit:
-            lines.append(f"fit to observed onsets ({fit['observed_cities']} cities): mean error "
-                         f"{fit['onset_error_mean']:.1f} days, reached in time "
-                         f"{fit['share_reached_by_observed']:.0%}, Kendall tau {fit['kendall_tau']:.2f}")
+            lines.append(
+                f"fit to observed onsets ({fit['observed_cities']} cities): mean error "
+                f"{fit['onset_error_mean']:.1f} days, reached in time "
+                f"{fit['share_reached_by_observed']:.0%}, Kendall tau {fit['kendall_tau']:.2f}"
+            )
         if self.wall_time > 0:
             rate = self.n_agents * self.days / self.wall_time
             lines.append(f"wall time: {self.wall_time:.2f} s  ({rate / 1e6:.1f} million agent-steps/s)")

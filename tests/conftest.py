@@ -12,10 +12,12 @@ TWO_TOWNS = {
     "name": "two-towns",
     "start": "2019-09-01",
     "days": 10,
-    "geography": {"cities": [
-        {"name": "A", "population": 20000, "lat": 43.3, "lon": 52.9},
-        {"name": "B", "population": 50000, "lat": 51.1, "lon": 71.4},
-    ]},
+    "geography": {
+        "cities": [
+            {"name": "A", "population": 20000, "lat": 43.3, "lon": 52.9},
+            {"name": "B", "population": 50000, "lat": 51.1, "lon": 71.4},
+        ]
+    },
     "events": [{"kind": "information_trigger", "date": "2019-09-02", "cities": ["A"], "salience": 0.8}],
 }
 
@@ -28,8 +30,20 @@ def two_towns() -> dict:
 
 def small(n_cities: int = 3, people: int = 300, days: int = 8, **extra) -> dict:
     """A small scenario with ``n_cities`` cities of ``people`` each."""
-    cities = [{"name": f"C{i}", "population": people, "lat": 43.0 + i, "lon": 60.0 + 2 * i}
-              for i in range(n_cities)]
+    cities = [{"name": f"C{i}", "population": people, "lat": 43.0 + i, "lon": 60.0 + 2 * i} for i in range(n_cities)]
     raw = {"name": "small", "start": "2019-09-01", "days": days, "geography": {"cities": cities}}
     raw.update(extra)
     return raw
+
+
+@pytest.fixture(scope="session")
+def dask_scheduler():
+    """Address of one two-worker Dask cluster (set up as ``sim`` sets up its own), shared by
+    every test that needs worker processes: starting a cluster costs seconds."""
+    from sim.executor import local_cluster
+
+    cluster = local_cluster(2)
+    try:
+        yield cluster.scheduler_address
+    finally:
+        cluster.close()

@@ -24,22 +24,31 @@ ROOT = Path(__file__).resolve().parent.parent
 FILE = Path(__file__).resolve().parent / "data" / "fingerprints.json"
 
 _EVERY_KIND = {
-    "name": "every-kind", "start": "2019-09-01", "days": 14, "seed": 7,
-    "geography": {"cities": [
-        {"name": "A", "population": 30000, "lat": 43.3, "lon": 52.9},
-        {"name": "B", "population": 60000, "lat": 51.1, "lon": 71.4, "police_per_1000": 1.0},
-        {"name": "C", "population": 15000, "lat": 49.8, "lon": 73.1, "media_reach": 0.5, "salience": 0.2},
-    ]},
-    "population": {"hardship": {"dist": "uniform", "low": 0.2, "high": 0.8},
-                   "risk_aversion": {"dist": "normal", "mean": 0.4, "sd": 0.2},
-                   "sinophobia": {"dist": "beta", "a": 2, "b": 4},
-                   "threshold": {"dist": "beta", "mean": 0.7, "sd": 0.1},
-                   "overrides": {"C": {"trust": {"dist": "constant", "value": 0.3}}}},
-    "dynamics": {"media": {"attention_fatigue": 0.3}, "protest": {"sinophobia_weight": 1.0},
-                 "repression": {"backlash": 0.2}},
+    "name": "every-kind",
+    "start": "2019-09-01",
+    "days": 14,
+    "seed": 7,
+    "geography": {
+        "cities": [
+            {"name": "A", "population": 30000, "lat": 43.3, "lon": 52.9},
+            {"name": "B", "population": 60000, "lat": 51.1, "lon": 71.4, "police_per_1000": 1.0},
+            {"name": "C", "population": 15000, "lat": 49.8, "lon": 73.1, "media_reach": 0.5, "salience": 0.2},
+        ]
+    },
+    "population": {
+        "hardship": {"dist": "uniform", "low": 0.2, "high": 0.8},
+        "risk_aversion": {"dist": "normal", "mean": 0.4, "sd": 0.2},
+        "sinophobia": {"dist": "beta", "a": 2, "b": 4},
+        "threshold": {"dist": "beta", "mean": 0.7, "sd": 0.1},
+        "overrides": {"C": {"trust": {"dist": "constant", "value": 0.3}}},
+    },
+    "dynamics": {
+        "media": {"attention_fatigue": 0.3},
+        "protest": {"sinophobia_weight": 1.0},
+        "repression": {"backlash": 0.2},
+    },
     "events": [
-        {"kind": "information_trigger", "day": 1, "cities": ["A"], "salience": 0.8, "sinophobia": 0.2,
-         "days": 2},
+        {"kind": "information_trigger", "day": 1, "cities": ["A"], "salience": 0.8, "sinophobia": 0.2, "days": 2},
         {"kind": "diplomatic_message", "day": 3, "cities": "all", "reach": 0.6, "backfire": 1.5},
         {"kind": "government_message", "day": 4, "cities": ["B", "C"], "effect": 0.1},
         {"kind": "economic_shock", "day": 5, "cities": ["B"], "hardship": 0.15},
@@ -52,12 +61,16 @@ _EVERY_KIND = {
 #: name -> (scenario, overrides)
 CASES: dict[str, tuple] = {
     "two_towns": (str(ROOT / "scenarios" / "two_towns.yaml"), {}),
-    "kazakhstan_scale50": (str(ROOT / "scenarios" / "kazakhstan_2019.yaml"),
-                           {"scale": 50, "outputs.histograms": True}),
+    "kazakhstan_scale50": (str(ROOT / "scenarios" / "kazakhstan_2019.yaml"), {"scale": 50, "outputs.histograms": True}),
     "every_kind": (_EVERY_KIND, {}),
-    "every_kind_mean_field_fraction": (_EVERY_KIND, {"dynamics.influence.mode": "mean_field",
-                                                     "dynamics.protest.social_proof": "fraction",
-                                                     "dynamics.protest.social_proof_weight": 2.0}),
+    "every_kind_mean_field_fraction": (
+        _EVERY_KIND,
+        {
+            "dynamics.influence.mode": "mean_field",
+            "dynamics.protest.social_proof": "fraction",
+            "dynamics.protest.social_proof_weight": 2.0,
+        },
+    ),
 }
 
 
@@ -67,8 +80,9 @@ def _digest(data: bytes) -> str:
 
 def fingerprint(result: sim.Result) -> dict[str, str]:
     """Hashes of a result's records (one per name), summary CSV and histograms."""
-    out = {name: _digest(np.ascontiguousarray(arr, dtype="<f8").tobytes())
-           for name, arr in sorted(result.records.items())}
+    out = {
+        name: _digest(np.ascontiguousarray(arr, dtype="<f8").tobytes()) for name, arr in sorted(result.records.items())
+    }
     out["summary.csv"] = _digest(result.summary.to_csv(index=False, lineterminator="\n").encode())
     if result.histograms is not None:
         out["histograms"] = _digest(np.ascontiguousarray(result.histograms, dtype="<f8").tobytes())

@@ -4,12 +4,23 @@ import json
 import subprocess
 import sys
 
+import pytest
+
+from sim.facts import PHASES
+
 from .conftest import ROOT
 
 
+@pytest.mark.slow
 def test_quick_benchmark_writes_json(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--out", str(tmp_path)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     files = list(tmp_path.glob("*-quick.json"))
     assert len(files) == 1
@@ -17,7 +28,7 @@ def test_quick_benchmark_writes_json(tmp_path):
     assert [r["n"] for r in data["step"]][-1] > 900_000
     for r in data["step"]:
         assert r["step_s"] > 0 and r["floor_s"] > 0 and r["step_over_floor"] > 0
-        assert set(r["phase_s"]) == {"events", "salience", "influence", "protest", "repression", "record"}
+        assert tuple(r["phase_s"]) == PHASES
     assert data["reference"]["reference_agent_steps_per_s"] > 0
     assert data["memory"]["state_bytes_per_person"] <= 40
     assert data["memory"]["peak_rss_bytes"] > 0

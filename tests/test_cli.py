@@ -27,17 +27,35 @@ def test_run_writes_every_output(tmp_path, scenario_file, capsys):
     assert main(["run", str(scenario_file), "--out", str(out), "--seed", "3"]) == 0
     printed = capsys.readouterr().out
     assert "cities reached:" in printed and "agent-steps/s" in printed
-    for name in ("manifest.json", "timeseries.parquet", "summary.csv", "histograms.parquet",
-                 "plots/timeseries.png", "plots/onset.png", "plots/map.png", "plots/distributions.png"):
+    for name in (
+        "manifest.json",
+        "timeseries.parquet",
+        "summary.csv",
+        "histograms.parquet",
+        "plots/timeseries.png",
+        "plots/onset.png",
+        "plots/map.png",
+        "plots/distributions.png",
+    ):
         assert (out / name).stat().st_size > 0, name
     ts = pd.read_parquet(out / "timeseries.parquet")
-    for col in ("date", "day", "city", "participants", "active_agents", "detained", "new_detained",
-                "mean_trust", "mean_sinophobia", "mean_grievance", "salience"):
+    for col in (
+        "date",
+        "day",
+        "city",
+        "participants",
+        "active_agents",
+        "detained",
+        "new_detained",
+        "mean_trust",
+        "mean_sinophobia",
+        "mean_grievance",
+        "salience",
+    ):
         assert col in ts.columns
     assert len(ts) == 10 * 2
     summary = pd.read_csv(out / "summary.csv")
-    for col in ("city", "population", "onset_date", "onset_day", "peak_participants", "peak_date",
-                "total_detained"):
+    for col in ("city", "population", "onset_date", "onset_day", "peak_participants", "peak_date", "total_detained"):
         assert col in summary.columns
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 3 and manifest["agents"] == 70000
@@ -47,18 +65,19 @@ def test_run_writes_every_output(tmp_path, scenario_file, capsys):
     hist = pd.read_parquet(out / "histograms.parquet")
     assert set(hist.columns) == {"day", "city", "variable", "bin", "count"}
     per_day = hist.groupby(["day", "city", "variable"])["count"].sum()
-    assert (per_day.xs("A", level="city") == 20000).all()   # every person in one bin
+    assert (per_day.xs("A", level="city") == 20000).all()  # every person in one bin
 
 
 def test_same_seed_gives_byte_identical_files(tmp_path, scenario_file):
     for name in ("a", "b", "c"):
         seed = "9" if name != "c" else "10"
-        assert main(["run", str(scenario_file), "--out", str(tmp_path / name), "--seed", seed, "--quiet",
-                     "--no-plots"]) == 0
+        assert (
+            main(["run", str(scenario_file), "--out", str(tmp_path / name), "--seed", seed, "--quiet", "--no-plots"])
+            == 0
+        )
     for f in ("timeseries.parquet", "summary.csv", "histograms.parquet"):
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
-    assert (tmp_path / "a" / "timeseries.parquet").read_bytes() != \
-        (tmp_path / "c" / "timeseries.parquet").read_bytes()
+    assert (tmp_path / "a" / "timeseries.parquet").read_bytes() != (tmp_path / "c" / "timeseries.parquet").read_bytes()
 
 
 def test_default_output_dir(tmp_path, scenario_file, monkeypatch):
@@ -83,15 +102,22 @@ def test_bad_input_exits_2_with_one_line(tmp_path, scenario_file, capsys):
     assert code == 2
     assert err.count("\n") == 1 and "unknown field 'rat'; did you mean 'rate'?" in err
     assert "Traceback" not in err
-    assert (out / "summary.csv").read_bytes() == before        # nothing written was touched
+    assert (out / "summary.csv").read_bytes() == before  # nothing written was touched
 
 
-def test_cli_flag_errors():
-    proc = subprocess.run([sys.executable, "-m", "sim", "run", "x.yaml", "--seed", "-3"],
-                          capture_output=True, text=True)
-    assert proc.returncode == 2 and "must be ≥ 0" in proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "sim", "validate", "missing.yaml"], capture_output=True,
-                          text=True)
+def test_cli_flag_errors(capsys):
+    with pytest.raises(SystemExit) as info:  # argparse refuses the flag
+        main(["run", "x.yaml", "--seed", "-3"])
+    assert info.value.code == 2 and "must be ≥ 0" in capsys.readouterr().err
+    assert main(["validate", "missing.yaml"]) == 2
+    assert capsys.readouterr().err.strip() == "sim: error: missing.yaml: file not found; check the path"
+
+
+def test_console_script_runs_as_a_process():
+    """The one place the CLI runs as its own process: ``python -m sim`` and its exit code."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", "validate", "missing.yaml"], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip() == "sim: error: missing.yaml: file not found; check the path"
 
@@ -112,4 +138,4 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path):
     with pytest.raises(RuntimeError):
         atomic_write(target, broken)
     assert target.read_text() == "old"
-    assert [p.name for p in tmp_path.iterdir()] == ["f.txt"]   # no temporary left behind
+    assert [p.name for p in tmp_path.iterdir()] == ["f.txt"]  # no temporary left behind

@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from sim import scenario as S
+from sim import config as S
 
 from .conftest import ROOT
 
@@ -31,7 +31,7 @@ def test_every_event_field_is_documented(kind, cls):
     base = {f.name for f in dataclasses.fields(S.Event)}
     row = next((line for line in MODEL_MD.splitlines() if line.startswith(f"| `{kind}`")), "")
     assert row, f"docs/model.md has no row for event kind {kind}"
-    if kind == "government_message":          # documented as "same fields" as diplomatic_message
+    if kind == "government_message":  # documented as "same fields" as diplomatic_message
         return
     missing = [f.name for f in dataclasses.fields(cls) if f.name not in base and f"`{f.name}`" not in row]
     assert not missing, f"{kind}: document {missing}"

@@ -11,14 +11,21 @@ from sim import load_scenario
 from sim.cli import main
 from sim.ensemble import run_ensemble
 from sim.errors import ScenarioError
-from sim.sweep import run_seed
+from sim.executor import run_seed
 
 from .conftest import SCENARIOS
 
 SMALL = {
-    "name": "ens", "start": "2019-09-01", "days": 8, "seed": 4,
-    "geography": {"cities": [{"name": "A", "population": 4000, "lat": 43.3, "lon": 52.9},
-                             {"name": "B", "population": 6000, "lat": 51.1, "lon": 71.4}]},
+    "name": "ens",
+    "start": "2019-09-01",
+    "days": 8,
+    "seed": 4,
+    "geography": {
+        "cities": [
+            {"name": "A", "population": 4000, "lat": 43.3, "lon": 52.9},
+            {"name": "B", "population": 6000, "lat": 51.1, "lon": 71.4},
+        ]
+    },
     "population": {"threshold": {"dist": "beta", "mean": 0.5, "sd": 0.1}},
     "events": [{"kind": "information_trigger", "day": 1, "cities": ["A"], "salience": 0.9, "sinophobia": 0.3}],
 }
@@ -28,20 +35,21 @@ def test_ensemble_seeds_records_and_bands():
     ens = run_ensemble(SMALL, seeds=5, workers=0)
     assert ens.seeds == [run_seed(4, 0, r) for r in range(5)]
     assert ens.records["participants"].shape == (5, 8, 2)
-    bands = ens.bands()
+    bands = ens.bands
     p = bands[(bands["metric"] == "participants") & (bands["city"] == "A")]
     assert (p["q05"] <= p["q50"]).all() and (p["q50"] <= p["q95"]).all()
     np.testing.assert_allclose(p["q50"].to_numpy(), np.median(ens.records["participants"][:, :, 0], axis=0))
-    per = ens.per_seed()
+    per = ens.per_seed
     assert len(per) == 10 and set(per["seed"]) == set(ens.seeds)
-    cs = ens.city_summary()
+    cs = ens.summary
     assert cs.loc[cs["city"] == "A", "share_reached"].iat[0] == pytest.approx(
-        per.loc[per["city"] == "A", "onset_day"].notna().mean())
+        per.loc[per["city"] == "A", "onset_day"].notna().mean()
+    )
 
 
-def test_ensemble_same_with_dask_workers():
+def test_ensemble_same_with_dask_workers(dask_scheduler):
     a = run_ensemble(SMALL, seeds=4, workers=0)
-    b = run_ensemble(SMALL, seeds=4, workers=2)
+    b = run_ensemble(SMALL, seeds=4, scheduler=dask_scheduler)
     for k in a.records:
         np.testing.assert_array_equal(a.records[k], b.records[k])
 
@@ -53,12 +61,18 @@ def test_cli_run_seeds_writes_ensemble(tmp_path, capsys):
     assert main(["run", str(path), "--seeds", "3", "--workers", "0", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "3 seeds" in printed and "cities reached:" in printed
-    for f in ("manifest.json", "per_seed.csv", "national_by_seed.csv", "summary.csv", "bands.parquet",
-              "plots/bands.png", "plots/onsets.png"):
+    for f in (
+        "manifest.json",
+        "per_seed.csv",
+        "national_by_seed.csv",
+        "summary.csv",
+        "bands.parquet",
+        "plots/bands.png",
+        "plots/onsets.png",
+    ):
         assert (out / f).stat().st_size > 0, f
     assert len(json.loads((out / "manifest.json").read_text())["seeds"]) == 3
-    assert set(pd.read_parquet(out / "bands.parquet").columns) >= {"date", "day", "city", "metric", "q05",
-                                                                   "q50", "q95"}
+    assert set(pd.read_parquet(out / "bands.parquet").columns) >= {"date", "day", "city", "metric", "q05", "q50", "q95"}
 
 
 def test_cli_compare(tmp_path, capsys):
@@ -72,7 +86,7 @@ def test_cli_compare(tmp_path, capsys):
     assert "ens-no-trigger" in text and "cities reached" in text and "[" in text
     table = pd.read_csv(out / "compare.csv")
     assert list(table["scenario"]) == ["ens", "ens-no-trigger"]
-    assert table.loc[1, "no protest"] == "100%"                # the trigger was the only cause
+    assert table.loc[1, "no protest"] == "100%"  # the trigger was the only cause
     assert (out / "compare.png").stat().st_size > 0
 
 
@@ -84,24 +98,27 @@ def test_compare_needs_two_scenarios(capsys):
 # --------------------------------------------------------------------------- counterfactual files
 def test_counterfactuals_change_exactly_one_thing():
     base = load_scenario(SCENARIOS / "kazakhstan_2019.yaml")
+
     def load(name):
         return load_scenario(SCENARIOS / f"kazakhstan_2019_{name}.yaml")
+
     assert not load("no_rumour").events[0].enabled and base.events[0].enabled
     assert not load("ambassador_silent").events[3].enabled
     assert load("no_backfire").events[3].backfire == 0 and base.events[3].backfire > 0
     more = load("more_trust")
     assert more.population.trust.mean == pytest.approx(base.population.trust.mean + 0.15)
     assert more.population.for_city("Zhanaozen", "trust").mean == pytest.approx(
-        base.population.for_city("Zhanaozen", "trust").mean + 0.15)
+        base.population.for_city("Zhanaozen", "trust").mean + 0.15
+    )
     less = load("less_hardship")
     for city in ("Almaty", "Zhanaozen", "Aktau"):
         assert less.population.for_city(city, "hardship").mean == pytest.approx(
-            base.population.for_city(city, "hardship").mean - 0.1)
+            base.population.for_city(city, "hardship").mean - 0.1
+        )
     crack = load("early_crackdown")
     assert len(crack.events) == len(base.events) + 1
     assert crack.events[-1].kind == "policing" and crack.events[-1].factor == 2.0
-    for name in ("no_rumour", "ambassador_silent", "no_backfire", "more_trust", "less_hardship",
-                 "early_crackdown"):
+    for name in ("no_rumour", "ambassador_silent", "no_backfire", "more_trust", "less_hardship", "early_crackdown"):
         cf = load(name)
         assert cf.dynamics == base.dynamics and cf.cities == base.cities and cf.name != base.name
 

@@ -20,8 +20,8 @@ def test_gravity_rows_normalised_and_favour_big_close_cities():
     w = gravity_matrix(pop, dist, 1.0, 2.0, 10.0).toarray()
     assert np.allclose(w.sum(axis=1), 1.0)
     assert np.all(np.diag(w) == 0)
-    assert w[0, 1] > w[0, 2]          # same population, closer
-    assert w[2, 1] > w[2, 0]          # same distance, bigger
+    assert w[0, 1] > w[0, 2]  # same population, closer
+    assert w[2, 1] > w[2, 0]  # same distance, bigger
 
 
 def test_single_city_has_no_links():

@@ -14,13 +14,15 @@ import pytest
 
 from .conftest import ROOT
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
-def rows():
+def rows(dask_scheduler):
     spec = importlib.util.spec_from_file_location("acceptance", ROOT / "experiments" / "kazakhstan_acceptance.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    rows, _ = module.check(seeds=4, scale=2, workers=2, moved_seeds=2, progress=False)
+    rows, _ = module.check(seeds=4, scale=2, scheduler=dask_scheduler, moved_seeds=2, progress=False)
     return {r["check"]: r for r in rows}
 
 

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.population import ACTIVE, DETAINED
+from sim.facts import ACTIVE, DETAINED
 
 from .conftest import small
 
@@ -16,11 +16,20 @@ unit = st.floats(0.0, 1.0)
 @st.composite
 def scenarios(draw):
     n_cities = draw(st.integers(1, 4))
-    cities = [{"name": f"C{i}", "population": draw(st.integers(1, 400)),
-               "lat": draw(st.floats(40, 55)), "lon": draw(st.floats(50, 85))} for i in range(n_cities)]
+    cities = [
+        {
+            "name": f"C{i}",
+            "population": draw(st.integers(1, 400)),
+            "lat": draw(st.floats(40, 55)),
+            "lon": draw(st.floats(50, 85)),
+        }
+        for i in range(n_cities)
+    ]
     mean = draw(st.floats(0.1, 0.9))
     raw = {
-        "name": "prop", "start": "2019-09-01", "days": draw(st.integers(1, 12)),
+        "name": "prop",
+        "start": "2019-09-01",
+        "days": draw(st.integers(1, 12)),
         "seed": draw(st.integers(0, 2**32)),
         "geography": {"cities": cities},
         "population": {
@@ -31,18 +40,33 @@ def scenarios(draw):
             "risk_aversion": {"dist": "constant", "value": draw(unit)},
         },
         "dynamics": {
-            "influence": {"contacts_per_day": draw(st.integers(1, 5)), "confidence_bound": draw(unit),
-                          "rate": draw(unit), "stubbornness": draw(unit),
-                          "mode": draw(st.sampled_from(["pairwise", "mean_field"]))},
+            "influence": {
+                "contacts_per_day": draw(st.integers(1, 5)),
+                "confidence_bound": draw(unit),
+                "rate": draw(unit),
+                "stubbornness": draw(unit),
+                "mode": draw(st.sampled_from(["pairwise", "mean_field"])),
+            },
             "media": {"sinophobia_rate": draw(unit), "trust_rate": draw(unit)},
-            "protest": {"social_proof": draw(st.sampled_from(["visibility", "fraction", "none"])),
-                        "social_proof_weight": draw(st.floats(0, 2))},
-            "repression": {"police_per_1000": draw(st.floats(0, 50)), "arrest_share": draw(unit),
-                           "max_detention_days": draw(st.integers(1, 5)), "backlash": draw(unit)},
+            "protest": {
+                "social_proof": draw(st.sampled_from(["visibility", "fraction", "none"])),
+                "social_proof_weight": draw(st.floats(0, 2)),
+            },
+            "repression": {
+                "police_per_1000": draw(st.floats(0, 50)),
+                "arrest_share": draw(unit),
+                "max_detention_days": draw(st.integers(1, 5)),
+                "backlash": draw(unit),
+            },
         },
         "events": [
-            {"kind": "information_trigger", "day": 0, "cities": ["C0"], "salience": draw(unit),
-             "sinophobia": draw(unit)},
+            {
+                "kind": "information_trigger",
+                "day": 0,
+                "cities": ["C0"],
+                "salience": draw(unit),
+                "sinophobia": draw(unit),
+            },
             {"kind": "diplomatic_message", "day": 0, "backfire": draw(st.floats(0, 3)), "effect": draw(unit)},
             {"kind": "government_message", "day": 0, "backfire": draw(st.floats(0, 3)), "effect": draw(unit)},
             {"kind": "economic_shock", "day": 0, "hardship": draw(st.floats(-1, 1))},
@@ -67,7 +91,7 @@ def test_invariants_hold_every_day(raw):
             arr = getattr(pop, name)
             assert np.isfinite(arr).all() and arr.min() >= 0 and arr.max() <= 1, name
         counts = np.bincount(pop.status, minlength=3)
-        assert counts.sum() == pop.n and counts[3:].sum() == 0           # quiet + active + detained = N
+        assert counts.sum() == pop.n and counts[3:].sum() == 0  # quiet + active + detained = N
         rec = model.records
         assert (rec["participants"][d] <= model.cities["population"].to_numpy() + 1e-9).all()
         # people held when the day began were held during the decision: they could not protest
@@ -77,17 +101,30 @@ def test_invariants_hold_every_day(raw):
             assert np.isfinite(rec[key][d]).all()
         assert (pop.detention[pop.status != DETAINED] == 0).all()
         assert (pop.detention[pop.status == DETAINED] >= 1).all()
-    again = sim.OpinionModel(raw).run()                     # determinism: same scenario, same seed
+    again = sim.OpinionModel(raw).run()  # determinism: same scenario, same seed
     for key, arr in model.records.items():
         np.testing.assert_array_equal(again.records[key], arr)
 
 
 def test_detained_people_do_not_protest():
-    raw = small(n_cities=1, people=2000, days=10, dynamics={"repression": {
-        "arrest_share": 1.0, "police_per_1000": 1000, "min_detention_days": 5, "max_detention_days": 5}})
+    raw = small(
+        n_cities=1,
+        people=2000,
+        days=10,
+        dynamics={
+            "repression": {
+                "arrest_share": 1.0,
+                "police_per_1000": 1000,
+                "min_detention_days": 5,
+                "max_detention_days": 5,
+            }
+        },
+    )
     # everyone protests: no threshold, no fear
-    raw["population"] = {"threshold": {"dist": "constant", "value": 0.0},
-                         "risk_aversion": {"dist": "constant", "value": 0.0}}
+    raw["population"] = {
+        "threshold": {"dist": "constant", "value": 0.0},
+        "risk_aversion": {"dist": "constant", "value": 0.0},
+    }
     model = sim.OpinionModel(raw)
     model.step()
     pop = model.population
@@ -130,8 +167,7 @@ def test_population_exposes_arrays_and_cities(two_towns):
 
 
 def test_overrides_shift_city_distributions():
-    raw = small(n_cities=2, people=20000, days=1,
-                population={"overrides": {"C1": {"hardship": {"mean": 0.7}}}})
+    raw = small(n_cities=2, people=20000, days=1, population={"overrides": {"C1": {"hardship": {"mean": 0.7}}}})
     pop = sim.OpinionModel(raw).population
     assert pop.hardship[pop.city(0)].mean() == pytest.approx(0.35, abs=0.01)
     assert pop.hardship[pop.city(1)].mean() == pytest.approx(0.7, abs=0.01)
@@ -153,10 +189,15 @@ def quiet(**extra):
 
 
 def test_information_trigger_raises_salience_and_online_sinophobia():
-    off = {"influence": {"enabled": False}}          # no conversations: isolate the event's own effect
+    off = {"influence": {"enabled": False}}  # no conversations: isolate the event's own effect
     base = run_days(quiet(dynamics=off), 1)
-    ev = run_days(quiet(dynamics=off, events=[{"kind": "information_trigger", "day": 0, "cities": ["C0"],
-                                               "salience": 0.9, "sinophobia": 0.5}]), 1)
+    ev = run_days(
+        quiet(
+            dynamics=off,
+            events=[{"kind": "information_trigger", "day": 0, "cities": ["C0"], "salience": 0.9, "sinophobia": 0.5}],
+        ),
+        1,
+    )
     assert ev.state.salience[0] > 0.6 and ev.state.salience[1] == base.state.salience[1]
     p, q = ev.population, base.population
     c0 = p.city(0)
@@ -165,8 +206,7 @@ def test_information_trigger_raises_salience_and_online_sinophobia():
     assert p.sinophobia[c0][~online].mean() == pytest.approx(q.sinophobia[c0][~online].mean(), abs=0.02)
 
 
-@pytest.mark.parametrize("kind, credibility", [("diplomatic_message", "sinophobia"),
-                                               ("government_message", "trust")])
+@pytest.mark.parametrize("kind, credibility", [("diplomatic_message", "sinophobia"), ("government_message", "trust")])
 def test_messages_persuade_the_credulous_and_backfire_with_the_distrustful(kind, credibility):
     raw = quiet(events=[{"kind": kind, "day": 0, "reach": 1.0, "effect": 0.2, "backfire": 2.0}])
     raw["dynamics"] = {"influence": {"enabled": False}, "media": {"enabled": False}}
@@ -176,17 +216,21 @@ def test_messages_persuade_the_credulous_and_backfire_with_the_distrustful(kind,
     delta = after.sinophobia - before.sinophobia
     distrust = before.sinophobia if credibility == "sinophobia" else 1 - before.trust
     c0 = after.city(0)
-    assert delta[c0][distrust[c0] > 0.6].mean() > 0.05      # backfire: sinophobia rises
-    assert delta[c0][distrust[c0] < 0.2].mean() < -0.05     # persuasion: it falls
+    assert delta[c0][distrust[c0] > 0.6].mean() > 0.05  # backfire: sinophobia rises
+    assert delta[c0][distrust[c0] < 0.2].mean() < -0.05  # persuasion: it falls
     raw["events"][0]["backfire"] = 0.0
     delta0 = run_days(raw, 1).population.sinophobia - before.sinophobia
-    assert (delta0 <= 1e-7).all()                           # no backfire: nobody moves up
+    assert (delta0 <= 1e-7).all()  # no backfire: nobody moves up
 
 
 def test_economic_shock_focal_date_and_policing():
-    raw = quiet(events=[{"kind": "economic_shock", "day": 1, "cities": ["C1"], "hardship": 0.2},
-                        {"kind": "focal_date", "day": 1, "boost": 0.3, "days": 1},
-                        {"kind": "policing", "day": 1, "cities": ["C0"], "factor": 2.0}])
+    raw = quiet(
+        events=[
+            {"kind": "economic_shock", "day": 1, "cities": ["C1"], "hardship": 0.2},
+            {"kind": "focal_date", "day": 1, "boost": 0.3, "days": 1},
+            {"kind": "policing", "day": 1, "cities": ["C0"], "factor": 2.0},
+        ]
+    )
     model = sim.OpinionModel(raw)
     h0 = model.population.hardship.copy()
     model.step()
@@ -197,7 +241,7 @@ def test_economic_shock_focal_date_and_policing():
     assert (model.state.boost == 0.3).all()
     assert model.police()[0] == 2 * model._police_base[0] and model.police()[1] == model._police_base[1]
     model.step()
-    assert (model.state.boost == 0).all()                    # focal boost lasted its one day
+    assert (model.state.boost == 0).all()  # focal boost lasted its one day
 
 
 # --------------------------------------------------------------------------- switches
@@ -210,17 +254,25 @@ def test_no_police_is_epsteins_limit():
 
 
 def test_switching_off_mechanisms():
-    raw = small(n_cities=2, people=500, days=3, dynamics={
-        "influence": {"enabled": False}, "media": {"enabled": False},
-        "protest": {"enabled": False}, "repression": {"enabled": False}},
-        events=[{"kind": "information_trigger", "day": 0, "salience": 1.0}])
+    raw = small(
+        n_cities=2,
+        people=500,
+        days=3,
+        dynamics={
+            "influence": {"enabled": False},
+            "media": {"enabled": False},
+            "protest": {"enabled": False},
+            "repression": {"enabled": False},
+        },
+        events=[{"kind": "information_trigger", "day": 0, "salience": 1.0}],
+    )
     model = sim.OpinionModel(raw)
     before = model.population.copy()
     res = model.run()
     np.testing.assert_array_equal(model.population.trust, before.trust)
     np.testing.assert_array_equal(model.population.sinophobia, before.sinophobia)
     assert res.records["participants"].sum() == 0
-    assert (res.records["salience"] == 1.0).all()            # set by the event, no decay without media
+    assert (res.records["salience"] == 1.0).all()  # set by the event, no decay without media
 
 
 def test_spread_emerges_from_trigger_city():
@@ -228,11 +280,65 @@ def test_spread_emerges_from_trigger_city():
     raw = small(n_cities=3, people=20000, days=12)
     raw["population"] = {"threshold": {"dist": "beta", "mean": 0.6, "sd": 0.1}}
     for target in ("C0", "C2"):
-        raw["events"] = [{"kind": "information_trigger", "day": 2, "cities": [target], "salience": 1.0,
-                          "sinophobia": 0.5}]
+        raw["events"] = [
+            {"kind": "information_trigger", "day": 2, "cities": [target], "salience": 1.0, "sinophobia": 0.5}
+        ]
         res = sim.run(raw, seed=3)
         s = res.summary.set_index("city")
         assert s.loc[target, "onset_day"] == s["onset_day"].min()
         assert (s["onset_day"].dropna() >= 2).all()
         no = dict(raw, events=[])
         assert sim.run(no, seed=3).national["cities_reached"] == 0
+
+
+@pytest.fixture
+def custom_event_kind():
+    """A new event kind defined in one class, as CONTRIBUTING.md describes; unregistered afterwards."""
+    from dataclasses import dataclass
+
+    from sim.config.fields import param
+    from sim.events import EVENT_KINDS, Event, register
+
+    @register("test_trust_shock")
+    @dataclass(frozen=True)
+    class TrustShock(Event):
+        """Everyone's trust falls by ``amount`` (clipped at 0)."""
+
+        amount: float = param(0.1, 0.0, 1.0)
+
+        def apply(self, cities, slices, pop, state, rng, day):
+            for sl in slices:
+                t = pop.trust[sl]
+                t -= np.float32(self.amount)
+                np.clip(t, 0, 1, out=t)
+
+        def apply_reference(self, model, city):
+            for p in model.members[city]:
+                p.trust = max(0.0, p.trust - self.amount)
+
+    yield TrustShock
+    del EVENT_KINDS["test_trust_shock"]
+
+
+def test_a_new_event_kind_is_one_class(custom_event_kind):
+    """Registered, it validates, runs in the vectorised and the reference model, and acts."""
+    from sim.errors import ParameterError
+    from sim.reference import ReferenceModel
+
+    raw = small(days=3, events=[{"kind": "test_trust_shock", "day": 1, "cities": ["C0"], "amount": 0.2}])
+    raw["dynamics"] = {"influence": {"enabled": False}, "media": {"enabled": False}}
+    vec = sim.OpinionModel(raw, seed=1)
+    ref = ReferenceModel(raw, seed=1)
+    before = vec.population.trust.copy()
+    for model in (vec, ref):
+        model.step()
+        model.step()
+    after = vec.population.trust
+    c0 = vec.population.city(0)
+    np.testing.assert_allclose(after[c0], np.clip(before[c0] - 0.2, 0, 1), atol=1e-6)
+    np.testing.assert_array_equal(after[vec.population.city(1)], before[vec.population.city(1)])
+    ref_c0 = np.array([p.trust for p in ref.members[0]])
+    np.testing.assert_allclose(ref_c0, after[c0], atol=1e-6)  # same draws of initial state, same effect
+    bad = small(days=3, events=[{"kind": "test_trust_shock", "day": 1, "amount": 2.0}])
+    with pytest.raises(ParameterError, match=r"events\[0\]\.amount: 2\.0 is out of range"):
+        sim.load_scenario(bad)

@@ -8,7 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 
-from sim.population import ACTIVE, DETAINED, QUIET
+from sim.config import MediaParams, ProtestParams
+from sim.facts import ACTIVE, DETAINED, QUIET
+from sim.population import Population
 from sim.rules import influence, media, protest, repression
 
 
@@ -44,9 +46,9 @@ def test_partners_stay_in_their_city():
     p = influence.draw_partners(rng, starts, stops)
     city = np.searchsorted(stops, np.arange(1001), side="right")
     assert (np.searchsorted(stops, p, side="right") == city).all()
-    assert p[1000] == 1000                      # a one-person city talks to itself
+    assert p[1000] == 1000  # a one-person city talks to itself
     counts = np.bincount(p[3:1000] - 3, minlength=997)
-    assert counts.max() < 12                    # no partner favoured (Poisson(1) max over 997)
+    assert counts.max() < 12  # no partner favoured (Poisson(1) max over 997)
 
 
 def test_mean_field_and_anchor_match_closed_form():
@@ -68,7 +70,7 @@ def test_deffuant_keeps_bounds_and_range(seed, eps, mu, n):
     partners = influence.draw_partners(rng, np.array([0]), np.array([n]))
     influence.deffuant_round(x, partners, eps, mu)
     assert np.isfinite(x).all()
-    assert x.min() >= lo - 1e-6 and x.max() <= hi + 1e-6     # convex combinations only
+    assert x.min() >= lo - 1e-6 and x.max() <= hi + 1e-6  # convex combinations only
 
 
 # --------------------------------------------------------------------------- media
@@ -76,6 +78,7 @@ def loop_salience(sal, part, W, reach, half_life, wl, wn, wnat, ref, floor):
     def v(a):
         a = max(a, floor)
         return min(1.0, math.log(a / floor) / math.log(ref / floor))
+
     C = len(sal)
     vis = [v(a) for a in part]
     nat = max(vis)
@@ -95,7 +98,15 @@ def test_salience_matches_loop():
     W /= W.sum(axis=1, keepdims=True)
     sal, part, reach = rng.random(C), np.array([0, 3, 12, 400, 5000.0]), rng.random(C)
     args = (3.0, 0.3, 0.4, 0.5, 1000.0, 5.0)
-    got = media.update_salience(sal, part, sparse.csr_array(W), reach, *args)
+    params = MediaParams(
+        salience_half_life_days=3.0,
+        local_weight=0.3,
+        network_weight=0.4,
+        national_weight=0.5,
+        visibility_reference=1000.0,
+        visibility_floor=5.0,
+    )
+    got = media.update_salience(sal, part, sparse.csr_array(W), reach, params)
     np.testing.assert_allclose(got, loop_salience(sal, part, W, reach, *args), rtol=1e-12)
 
 
@@ -106,19 +117,20 @@ def test_visibility_floor_reference_and_monotone():
 
 
 def test_salience_decays_by_half_life_without_protest():
-    got = media.update_salience(np.array([0.8]), np.zeros(1), sparse.csr_array((1, 1)), np.ones(1),
-                                2.0, 1, 1, 1, 1000, 5)
-    assert got[0] == pytest.approx(0.8 * 0.5 ** 0.5)
+    params = MediaParams(salience_half_life_days=2.0, local_weight=1, network_weight=1, national_weight=1)
+    got = media.update_salience(np.array([0.8]), np.zeros(1), sparse.csr_array((1, 1)), np.ones(1), params)
+    assert got[0] == pytest.approx(0.8 * 0.5**0.5)
 
 
 def test_exposure_moves_only_online_people():
     s = np.array([0.2, 0.2, 0.2], dtype=np.float32)
     t = np.array([0.5, 0.5, 0.5], dtype=np.float32)
     # cities [0, 2) at salience 1 and [2, 3) at salience 0.5
-    media.exposure(s, t, np.array([True, False, True]), np.array([0, 2]), np.array([2, 3]),
-                   np.array([1.0, 0.5]), 0.5, 0.2)
-    np.testing.assert_allclose(s, [0.6, 0.2, 0.4], atol=1e-6)
-    np.testing.assert_allclose(t, [0.4, 0.5, 0.45], atol=1e-6)
+    pop = Population(np.array([0, 2]), np.array([2, 3]))
+    pop.sinophobia[:], pop.trust[:], pop.online[:] = s, t, [True, False, True]
+    media.exposure(pop, np.array([1.0, 0.5]), MediaParams(sinophobia_rate=0.5, trust_rate=0.2))
+    np.testing.assert_allclose(pop.sinophobia, [0.6, 0.2, 0.4], atol=1e-6)
+    np.testing.assert_allclose(pop.trust, [0.4, 0.5, 0.45], atol=1e-6)
 
 
 # --------------------------------------------------------------------------- protest
@@ -136,23 +148,31 @@ def test_decide_matches_loop():
     status = rng.choice(np.array([QUIET, ACTIVE, DETAINED], dtype=np.uint8), n)
     starts, stops = np.array([0, 100, 130]), np.array([100, 130, n])
     sal, proof, arrest, boost = (rng.random(3) * 0.5 for _ in range(4))
-    active, grievance = protest.decide(h, t, s, r, th, status, starts, stops, sal, proof, arrest, boost,
-                                       1.2, 0.7)
+    pop = Population(starts, stops)
+    pop.hardship[:], pop.trust[:], pop.sinophobia[:], pop.risk_aversion[:], pop.threshold[:] = h, t, s, r, th
+    pop.status[:] = status
+    drive = protest.CityDrive(salience=sal, proof=proof, arrest=arrest, boost=boost)
+    active, grievance = protest.decide(pop, drive, ProtestParams(grievance_weight=1.2, sinophobia_weight=0.7))
     for i in range(n):
         c = int(np.searchsorted(stops, i, side="right"))
         g = 1.2 * h[i] * (1 - t[i])
         m = g + 0.7 * s[i] * sal[c] + boost[c]
         want = status[i] != DETAINED and m + proof[c] - r[i] * arrest[c] >= th[i]
-        if abs(m + proof[c] - r[i] * arrest[c] - th[i]) > 1e-5:   # skip float ties
+        if abs(m + proof[c] - r[i] * arrest[c] - th[i]) > 1e-5:  # skip float ties
             assert bool(active[i]) == want, i
         assert grievance[i] == pytest.approx(g, abs=1e-6)
 
 
 def test_social_proof_modes():
     a, n = np.array([0.0, 50.0]), np.array([100.0, 100.0])
-    np.testing.assert_allclose(protest.social_proof("fraction", a, n, 1.0, 1000, 5), [0, 0.5])
-    assert protest.social_proof("none", a, n, 1.0, 1000, 5).sum() == 0
-    vis = protest.social_proof("visibility", a, n, 0.2, 1000, 5)
+    media_ = MediaParams(visibility_reference=1000, visibility_floor=5)
+
+    def proof(mode: str, weight: float) -> np.ndarray:
+        return protest.social_proof(a, n, ProtestParams(social_proof=mode, social_proof_weight=weight), media_)
+
+    np.testing.assert_allclose(proof("fraction", 1.0), [0, 0.5])
+    assert proof("none", 1.0).sum() == 0
+    vis = proof("visibility", 0.2)
     assert vis[0] == 0 and 0 < vis[1] < 0.2
 
 
@@ -163,8 +183,14 @@ def test_detain_and_release_match_loop():
     released = repression.release(status, detention)
     assert released == 1 and status[3] == QUIET
     cand = np.array([0, 1, 4])
-    hit = repression.detain(status, detention, cand, np.array([0.5, 0.5, 0.5]), np.array([0.1, 0.9, 0.2]),
-                            np.array([3, 4, 5], dtype=np.uint8))
+    hit = repression.detain(
+        status,
+        detention,
+        cand,
+        np.array([0.5, 0.5, 0.5]),
+        np.array([0.1, 0.9, 0.2]),
+        np.array([3, 4, 5], dtype=np.uint8),
+    )
     assert hit.tolist() == [0, 4]
     assert status.tolist() == [DETAINED, ACTIVE, QUIET, QUIET, DETAINED]
     assert detention.tolist() == [3, 0, 0, 0, 5]

@@ -3,11 +3,12 @@
 import datetime as dt
 import textwrap
 
+import numpy as np
 import pytest
 
 import sim
+from sim.config import Constant, Uniform, apply_overrides, load_scenario
 from sim.errors import DataError, ParameterError, ScenarioError
-from sim.scenario import apply_overrides, load_scenario
 
 from .conftest import SCENARIOS, small
 
@@ -49,23 +50,29 @@ def test_every_scenario_file_validates():
 
 
 def test_overrides_by_dotted_path_and_index(tmp_path):
-    sc = load_scenario(write(tmp_path, GOOD), ["dynamics.influence.rate=0.2", "events.0.salience=0.5",
-                                               "population.overrides.B.trust={mean: 0.2}"])
+    sc = load_scenario(
+        write(tmp_path, GOOD),
+        ["dynamics.influence.rate=0.2", "events.0.salience=0.5", "population.overrides.B.trust={mean: 0.2}"],
+    )
     assert sc.dynamics.influence.rate == 0.2
     assert sc.events[0].salience == 0.5
     assert sc.population.for_city("B", "trust").mean == 0.2
-    assert sc.population.for_city("B", "trust").sd == sc.population.trust.sd   # merged with the default
+    assert sc.population.for_city("B", "trust").sd == sc.population.trust.sd  # merged with the default
     assert sc.population.for_city("A", "trust").mean == 0.5
 
 
 def test_extends_merges_and_keeps_parent_paths(tmp_path):
     sub = tmp_path / "sub"
     sub.mkdir()
-    child = write(sub, """\
+    child = write(
+        sub,
+        """\
         extends: ../base.yaml
         name: child
         dynamics: {influence: {rate: 0.1}}
-        """, "child.yaml")
+        """,
+        "child.yaml",
+    )
     write(tmp_path, "name: base\ndays: 5\ngeography: {cities: cities.csv}\n", "base.yaml")
     (tmp_path / "cities.csv").write_text("name,population,lat,lon\nX,100,40,50\n")
     sc = load_scenario(child)
@@ -80,33 +87,46 @@ def test_cities_csv_with_extra_columns(tmp_path):
 
 
 # --------------------------------------------------------------------------- errors
-@pytest.mark.parametrize("text, line, match", [
-    (GOOD.replace("days: 10", "dayz: 10"), 3, r"unknown field 'dayz'; did you mean 'days'\?"),
-    (GOOD.replace("days: 10", "days: ten"), 3, r"days: 'ten' is not a whole number"),
-    (GOOD.replace("days: 10", "days: 0"), 3, r"days: 0 is out of range; allowed: 1 ≤ value"),
-    (GOOD.replace("salience: 0.8", "salience: 1.8"), 9, r"events\[0\]\.salience: 1\.8 is out of range"),
-    (GOOD.replace("cities: [A]", "cities: [Almatty]"), 9, r"unknown city 'Almatty'"),
-    (GOOD.replace("2019-09-02", "2019-10-02"), 9, r"date 2019-10-02 is outside the run; allowed: 2019-09-01 to "
-                                                   r"2019-09-10"),
-    (GOOD.replace("information_trigger", "rumor"), 9, r"event kind 'rumor' is unknown"),
-    (GOOD.replace("start: 2019-09-01", "start: 2019-13-01"), 2, r"start: '2019-13-01' is not a date"),
-    (GOOD.replace("lat: 43.3", "lat: 143.3"), 6, r"geography\.cities\[0\]\.lat: 143\.3 is out of range"),
-    (GOOD + "population:\n  trust: {dist: beta, mean: 0.5, sd: 0.6}\n", 11, r"beta sd 0\.6 must be"),
-    (GOOD + "population:\n  trust: {dist: gamma}\n", 11, r"'gamma' is not allowed.*allowed: constant, uniform"),
-    (GOOD + "population:\n  overrides: {Q: {trust: {mean: 0.2}}}\n", 11, r"unknown city 'Q'"),
-    (GOOD + "dynamics:\n  influence: {rat: 0.2}\n", 11, r"unknown field 'rat'; did you mean 'rate'"),
-    (GOOD + "dynamics:\n  influence: {enabled: yes please}\n", 11, r"not a boolean"),
-    (GOOD + "dynamics:\n  protest: {social_proof: fractions}\n", 11, r"did you mean 'fraction'"),
-    (GOOD + "scale: 50000\n", 10, r"scale 50000 leaves city 'A' \(population 20000\) with no agent"),
-    (GOOD + "scale: 0.5\n", 10, r"scale: 0\.5 is out of range"),
-    (GOOD + "dynamics:\n  repression: {min_detention_days: 9, max_detention_days: 3}\n", 11,
-     r"min_detention_days 9 exceeds max_detention_days 3"),
-    (GOOD + "dynamics:\n  media: {visibility_floor: 2000}\n", 11,
-     r"visibility_floor 2000 must be below visibility_reference 1000"),
-    (GOOD.replace("lat: 43.3, lon: 52.9", "lat: 43.3"), 6, r"geography\.cities\[0\]: city needs 'lon'"),
-    ("name: [unclosed\n", 2, r"not valid YAML"),
-    ("- just\n- a list\n", 1, r"a scenario must be a mapping"),
-])
+@pytest.mark.parametrize(
+    "text, line, match",
+    [
+        (GOOD.replace("days: 10", "dayz: 10"), 3, r"unknown field 'dayz'; did you mean 'days'\?"),
+        (GOOD.replace("days: 10", "days: ten"), 3, r"days: 'ten' is not a whole number"),
+        (GOOD.replace("days: 10", "days: 0"), 3, r"days: 0 is out of range; allowed: 1 ≤ value"),
+        (GOOD.replace("salience: 0.8", "salience: 1.8"), 9, r"events\[0\]\.salience: 1\.8 is out of range"),
+        (GOOD.replace("cities: [A]", "cities: [Almatty]"), 9, r"unknown city 'Almatty'"),
+        (
+            GOOD.replace("2019-09-02", "2019-10-02"),
+            9,
+            r"date 2019-10-02 is outside the run; allowed: 2019-09-01 to "
+            r"2019-09-10",
+        ),
+        (GOOD.replace("information_trigger", "rumor"), 9, r"event kind 'rumor' is unknown"),
+        (GOOD.replace("start: 2019-09-01", "start: 2019-13-01"), 2, r"start: '2019-13-01' is not a date"),
+        (GOOD.replace("lat: 43.3", "lat: 143.3"), 6, r"geography\.cities\[0\]\.lat: 143\.3 is out of range"),
+        (GOOD + "population:\n  trust: {dist: beta, mean: 0.5, sd: 0.6}\n", 11, r"beta sd 0\.6 must be"),
+        (GOOD + "population:\n  trust: {dist: gamma}\n", 11, r"'gamma' is not allowed.*allowed: constant, uniform"),
+        (GOOD + "population:\n  overrides: {Q: {trust: {mean: 0.2}}}\n", 11, r"unknown city 'Q'"),
+        (GOOD + "dynamics:\n  influence: {rat: 0.2}\n", 11, r"unknown field 'rat'; did you mean 'rate'"),
+        (GOOD + "dynamics:\n  influence: {enabled: yes please}\n", 11, r"not a boolean"),
+        (GOOD + "dynamics:\n  protest: {social_proof: fractions}\n", 11, r"did you mean 'fraction'"),
+        (GOOD + "scale: 50000\n", 10, r"scale 50000 leaves city 'A' \(population 20000\) with no agent"),
+        (GOOD + "scale: 0.5\n", 10, r"scale: 0\.5 is out of range"),
+        (
+            GOOD + "dynamics:\n  repression: {min_detention_days: 9, max_detention_days: 3}\n",
+            11,
+            r"min_detention_days 9 exceeds max_detention_days 3",
+        ),
+        (
+            GOOD + "dynamics:\n  media: {visibility_floor: 2000}\n",
+            11,
+            r"visibility_floor 2000 must be below visibility_reference 1000",
+        ),
+        (GOOD.replace("lat: 43.3, lon: 52.9", "lat: 43.3"), 6, r"geography\.cities\[0\]: city needs 'lon'"),
+        ("name: [unclosed\n", 2, r"not valid YAML"),
+        ("- just\n- a list\n", 1, r"a scenario must be a mapping"),
+    ],
+)
 def test_errors_name_file_line_field_and_fix(tmp_path, text, line, match):
     path = write(tmp_path, text)
     with pytest.raises(ScenarioError, match=match) as info:
@@ -178,6 +198,38 @@ def test_overrides_on_a_loaded_scenario_keep_earlier_ones():
     assert sc2.scale == 1000 and sc2.days == 20 and len(sc2.cities) == 24
     res = sim.run(sc, overrides={"days": 20})
     assert res.days == 20 and res.n_agents == sc.n_agents
-    with pytest.raises(ScenarioError, match=r"kazakhstan_2019\.yaml:\d+: events\[0\]\.date: date 2019-08-31 "
-                                            r"is outside the run"):
-        sc.with_overrides({"days": 3})                     # the rumour would fall outside the run
+    with pytest.raises(
+        ScenarioError,
+        match=r"kazakhstan_2019\.yaml:\d+: events\[0\]\.date: date 2019-08-31 "
+        r"is outside the run",
+    ):
+        sc.with_overrides({"days": 3})  # the rumour would fall outside the run
+
+
+@pytest.mark.parametrize(
+    "dist, match",
+    [
+        ("{dist: normal, mean: 0.5, sd: 0.1, mena: 0.2}", r"unknown field 'mena'; did you mean 'mean'\?"),
+        ("{dist: beta, mean: 0.5, sd: 0.1, value: 0.2}", r"unknown field 'value'.*valid fields here: dist, mean, sd"),
+        ("{dist: constant}", r"dist 'constant' needs 'value'"),
+        ("{dist: uniform, low: 0.6, high: 0.2}", r"low 0\.6 is above high 0\.2"),
+    ],
+)
+def test_distributions_are_tagged_variants(tmp_path, dist, match):
+    path = write(tmp_path, GOOD + f"population:\n  hardship: {dist}\n")
+    with pytest.raises(ScenarioError, match=match) as info:
+        load_scenario(path)
+    assert str(info.value).startswith(f"{path}:11: population.hardship")
+
+
+def test_distribution_variants_draw_their_own_parameters(tmp_path):
+    text = GOOD + (
+        "population:\n  hardship: {dist: uniform, low: 0.2, high: 0.4}\n  trust: {dist: constant, value: 0.7}\n"
+        "  threshold: {dist: beta, a: 2, b: 5}\n"
+    )
+    sc = load_scenario(write(tmp_path, text))
+    assert isinstance(sc.population.hardship, Uniform) and isinstance(sc.population.trust, Constant)
+    pop = sim.OpinionModel(sc).population
+    assert pop.hardship.min() >= 0.2 and pop.hardship.max() <= 0.4
+    assert (pop.trust0 == np.float32(0.7)).all()
+    assert abs(pop.threshold.mean() - 2 / 7) < 0.01  # beta(2, 5) mean

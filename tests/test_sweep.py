@@ -13,8 +13,10 @@ import pytest
 
 import sim
 from sim.cli import main
-from sim.errors import SimError
-from sim.sweep import SweepError, design_table, load_experiment, run_seed, run_sweep
+from sim.config import load_experiment
+from sim.errors import SimError, SweepError
+from sim.executor import run_seed
+from sim.sweep import design_table, run_sweep
 
 from .conftest import SCENARIOS
 from .sweep_helpers import failing_runner, killing_runner
@@ -82,31 +84,34 @@ def test_quasi_random_designs(tmp_path, design):
     assert len(d) == 8 and eps.between(0.05, 0.5).all()
     assert d["dynamics.influence.contacts_per_day"].map(lambda v: isinstance(v, (int, np.integer))).all()
     assert set(d["dynamics.protest.social_proof"]) <= {"visibility", "fraction"}
-    if design == "lhs":   # one sample per stratum of the log range
+    if design == "lhs":  # one sample per stratum of the log range
         strata = np.floor(np.log(eps / 0.05) / np.log(0.5 / 0.05) * 8).astype(int)
         assert sorted(strata) == list(range(8))
 
 
-def test_results_identical_with_0_1_2_workers(tmp_path):
+@pytest.mark.slow
+def test_results_identical_with_0_1_2_workers(tmp_path, dask_scheduler):
+    """Serial, an embedded one-worker cluster, and two workers (the shared cluster)."""
     exp = make(tmp_path)
     stores = {}
     for w in (0, 1, 2):
         stores[w] = tmp_path / f"s{w}"
-        res = run_sweep(exp, stores[w], workers=w, progress=False)
+        scheduler = dask_scheduler if w == 2 else None
+        res = run_sweep(exp, stores[w], workers=w, scheduler=scheduler, progress=False)
         assert (res["status"] == "ok").all()
     ref = (stores[0] / "results.parquet").read_bytes()
     assert (stores[1] / "results.parquet").read_bytes() == ref
     assert (stores[2] / "results.parquet").read_bytes() == ref
     res = sim.load_sweep(stores[0])
-    assert len(res) == 12 and res["national_peak"].max() > 0      # protest happened somewhere
+    assert len(res) == 12 and res["national_peak"].max() > 0  # protest happened somewhere
     assert {"run_id", "point", "replicate", "seed", "population.hardship.mean"} <= set(res.columns)
 
 
-def test_worker_killed_mid_run_loses_nothing(tmp_path):
+def test_worker_killed_mid_run_loses_nothing(tmp_path, dask_scheduler):
     exp = make(tmp_path)
     serial = run_sweep(exp, tmp_path / "serial", workers=0, progress=False)
-    res = run_sweep(exp, tmp_path / "killed", workers=2, progress=False, runner=killing_runner)
-    assert (tmp_path / "killed" / "killed-once").exists()        # a worker really died
+    res = run_sweep(exp, tmp_path / "killed", scheduler=dask_scheduler, progress=False, runner=killing_runner)
+    assert (tmp_path / "killed" / "killed-once").exists()  # a worker really died
     assert (res["status"] == "ok").all()
     pd.testing.assert_frame_equal(res, serial)
 
@@ -120,21 +125,23 @@ def test_failing_run_is_recorded_and_the_rest_finish(tmp_path):
     assert np.isnan(bad["national_peak"].iat[0])
 
 
+@pytest.mark.slow
 def test_sigkill_then_resume_equals_uninterrupted(tmp_path):
     exp = make(tmp_path, days=20, pop=40000)
     whole = run_sweep(exp, tmp_path / "whole", workers=0, progress=False)
     store = tmp_path / "cut"
-    proc = subprocess.Popen([sys.executable, "-m", "sim", "sweep", str(exp), "--out", str(store),
-                             "--workers", "0", "--quiet"])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim", "sweep", str(exp), "--out", str(store), "--workers", "0", "--quiet"]
+    )
     deadline = time.time() + 120
     while time.time() < deadline and len(list((store / "runs").glob("*.parquet"))) < 3:
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     finished = len(list((store / "runs").glob("*.parquet")))
-    assert 3 <= finished < 12, finished                            # really cut in the middle
+    assert 3 <= finished < 12, finished  # really cut in the middle
     assert not (store / "results.parquet").exists()
-    assert main(["sweep", str(exp), "--out", str(store), "--workers", "0", "--quiet"]) == 2   # refuses
+    assert main(["sweep", str(exp), "--out", str(store), "--workers", "0", "--quiet"]) == 2  # refuses
     assert main(["sweep", str(exp), "--out", str(store), "--workers", "0", "--resume", "--quiet"]) == 0
     assert (store / "results.parquet").read_bytes() == (tmp_path / "whole" / "results.parquet").read_bytes()
     assert len(whole) == 12
@@ -151,8 +158,21 @@ def test_cli_sweep_and_plots(tmp_path, capsys):
 
 def test_plot_redraws_a_run_directory(tmp_path):
     run = tmp_path / "run"
-    assert main(["run", str(SCENARIOS / "two_towns.yaml"), "--out", str(run), "--quiet", "--no-plots",
-                 "--set", "outputs.histograms=true"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(SCENARIOS / "two_towns.yaml"),
+                "--out",
+                str(run),
+                "--quiet",
+                "--no-plots",
+                "--set",
+                "outputs.histograms=true",
+            ]
+        )
+        == 0
+    )
     assert main(["plot", str(run)]) == 0
     for name in ("timeseries", "onset", "map", "distributions"):
         assert (run / "plots" / f"{name}.png").stat().st_size > 0
@@ -163,20 +183,41 @@ def test_plot_redraws_a_run_directory(tmp_path):
     np.testing.assert_allclose(loaded.histograms, fresh.histograms)
 
 
-@pytest.mark.parametrize("edit, match", [
-    (lambda t: t.replace("design: grid", "desing: grid"), r"exp\.yaml:3: desing: unknown field 'desing'; did you mean 'design'"),
-    (lambda t: t.replace("population.hardship.mean", "population.hardship.mena"),
-     r"exp\.yaml:7: parameters\.population\.hardship\.mena: value 0\.3 is rejected by the scenario: unknown field 'mena'"),
-    (lambda t: t.replace("[0.3, 0.5]", "[0.3, 1.5]"), r"value 1\.5 is rejected by the scenario: 1\.5 is out of range"),
-    (lambda t: t.replace("[0.3, 0.5]", "[]"), r"exp\.yaml:7: .*empty list of values"),
-    (lambda t: t.replace(", steps: 3", ""), r"needs 'steps'"),
-    (lambda t: t.replace("design: grid", "design: lhs"), r"design 'lhs' needs 'samples'"),
-    (lambda t: t.replace("design: grid", "design: random"), r"design 'random' is unknown; allowed: grid, lhs, sobol"),
-    (lambda t: t.replace("total_detained", "total_detainees"), r"outcome 'total_detainees' is unknown \(did you mean 'total_detained'\?\)"),
-    (lambda t: t.replace("base.yaml", "nope.yaml"), r"base scenario 'nope\.yaml' not found"),
-    (lambda t: t.replace("events.0.salience", "events.4.salience"), r"rejected by the scenario: index 4 is out of range"),
-    (lambda t: t.replace("national_peak, ", "onset_error_mean, "), r"need the base scenario's 'observed' onsets"),
-])
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (
+            lambda t: t.replace("design: grid", "desing: grid"),
+            r"exp\.yaml:3: desing: unknown field 'desing'; did you mean 'design'",
+        ),
+        (
+            lambda t: t.replace("population.hardship.mean", "population.hardship.mena"),
+            r"exp\.yaml:7: parameters\.population\.hardship\.mena: value 0\.3 is rejected by the scenario: "
+            r"unknown field 'mena'",
+        ),
+        (
+            lambda t: t.replace("[0.3, 0.5]", "[0.3, 1.5]"),
+            r"value 1\.5 is rejected by the scenario: 1\.5 is out of range",
+        ),
+        (lambda t: t.replace("[0.3, 0.5]", "[]"), r"exp\.yaml:7: .*empty list of values"),
+        (lambda t: t.replace(", steps: 3", ""), r"needs 'steps'"),
+        (lambda t: t.replace("design: grid", "design: lhs"), r"design 'lhs' needs 'samples'"),
+        (
+            lambda t: t.replace("design: grid", "design: random"),
+            r"design 'random' is unknown; allowed: grid, lhs, sobol",
+        ),
+        (
+            lambda t: t.replace("total_detained", "total_detainees"),
+            r"outcome 'total_detainees' is unknown \(did you mean 'total_detained'\?\)",
+        ),
+        (lambda t: t.replace("base.yaml", "nope.yaml"), r"base scenario 'nope\.yaml' not found"),
+        (
+            lambda t: t.replace("events.0.salience", "events.4.salience"),
+            r"rejected by the scenario: index 4 is out of range",
+        ),
+        (lambda t: t.replace("national_peak, ", "onset_error_mean, "), r"need the base scenario's 'observed' onsets"),
+    ],
+)
 def test_experiment_errors(tmp_path, edit, match):
     path = make(tmp_path)
     path.write_text(edit(path.read_text()))
@@ -198,13 +239,12 @@ def test_existing_store_is_not_overwritten(tmp_path):
         run_sweep(exp, tmp_path / "s", workers=0, progress=False)
 
 
-def test_existing_scheduler_is_used_and_left_running(tmp_path):
-    from distributed import Client, LocalCluster
+def test_existing_scheduler_is_used_and_left_running(tmp_path, dask_scheduler):
+    from distributed import Client
 
     exp = make(tmp_path)
     serial = run_sweep(exp, tmp_path / "serial", workers=0, progress=False)
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        res = run_sweep(exp, tmp_path / "remote", scheduler=cluster.scheduler_address, progress=False)
-        pd.testing.assert_frame_equal(res, serial)
-        with Client(cluster.scheduler_address) as client:           # still up, still has its worker
-            assert len(client.scheduler_info()["workers"]) == 1
+    res = run_sweep(exp, tmp_path / "remote", scheduler=dask_scheduler, progress=False)
+    pd.testing.assert_frame_equal(res, serial)
+    with Client(dask_scheduler) as client:  # still up, still has its workers
+        assert len(client.scheduler_info()["workers"]) == 2

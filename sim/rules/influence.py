@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["draw_partners", "gather", "deffuant_round", "mean_field_round", "anchor"]
+__all__ = ["anchor", "deffuant_round", "draw_partners", "gather", "mean_field_round"]
 
 
-def draw_partners(rng: np.random.Generator, starts: np.ndarray, stops: np.ndarray,
-                  out: np.ndarray | None = None) -> np.ndarray:
+def draw_partners(
+    rng: np.random.Generator, starts: np.ndarray, stops: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
     """One uniformly drawn partner per person, from the person's own city.
 
     Parameters
@@ -58,9 +59,15 @@ def gather(x: np.ndarray, partners: np.ndarray, out: np.ndarray | None = None) -
     return np.take(x, partners, axis=0, out=out)
 
 
-def deffuant_round(x: np.ndarray, partners: np.ndarray, confidence_bound: float, rate: float,
-                   scratch: np.ndarray | None = None, mask: np.ndarray | None = None,
-                   mask2: np.ndarray | None = None) -> np.ndarray:
+def deffuant_round(
+    x: np.ndarray,
+    partners: np.ndarray,
+    confidence_bound: float,
+    rate: float,
+    scratch: np.ndarray | None = None,
+    mask: np.ndarray | None = None,
+    mask2: np.ndarray | None = None,
+) -> np.ndarray:
     """One synchronous bounded-confidence round, in place on ``x``.
 
     Parameters
@@ -83,10 +90,10 @@ def deffuant_round(x: np.ndarray, partners: np.ndarray, confidence_bound: float,
     """
     eps = np.float32(confidence_bound)
     d = gather(x, partners, out=scratch)
-    d -= x                                   # gap x_j − x_i, all from the old state
-    close = np.less(d, eps, out=mask)        # |d| < ε as two comparisons: no float temporary
+    d -= x  # gap x_j − x_i, all from the old state
+    close = np.less(d, eps, out=mask)  # |d| < ε as two comparisons: no float temporary
     close &= np.greater(d, -eps, out=mask2)
-    d *= close                               # (np.add(..., where=close) is twice as slow, measured)
+    d *= close  # (np.add(..., where=close) is twice as slow, measured)
     d *= np.float32(rate)
     x += d
     return x
@@ -103,8 +110,7 @@ def mean_field_round(x: np.ndarray, starts: np.ndarray, rate: float) -> np.ndarr
     return x
 
 
-def anchor(x: np.ndarray, x0: np.ndarray, stubbornness: float,
-           scratch: np.ndarray | None = None) -> np.ndarray:
+def anchor(x: np.ndarray, x0: np.ndarray, stubbornness: float, scratch: np.ndarray | None = None) -> np.ndarray:
     """Friedkin–Johnsen pull toward the initial opinion: x ← x + λ (x₀ − x), in place."""
     if stubbornness > 0:
         d = np.subtract(x0, x, out=scratch)

@@ -23,10 +23,17 @@ city's media reach. Online people then drift:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from scipy import sparse
 
-__all__ = ["visibility", "update_salience", "update_fatigue", "exposure"]
+from ..config import MediaParams
+
+if TYPE_CHECKING:
+    from ..population import Population
+
+__all__ = ["exposure", "update_fatigue", "update_salience", "visibility"]
 
 
 def visibility(people: np.ndarray | float, reference: float, floor: float = 1.0) -> np.ndarray:
@@ -35,11 +42,14 @@ def visibility(people: np.ndarray | float, reference: float, floor: float = 1.0)
     return np.minimum(1.0, np.log(a / floor) / np.log(reference / floor))
 
 
-def update_salience(salience: np.ndarray, participants: np.ndarray, network: sparse.csr_array,
-                    reach: np.ndarray, half_life_days: float, local_weight: float,
-                    network_weight: float, national_weight: float,
-                    visibility_reference: float, visibility_floor: float = 1.0,
-                    fatigue: np.ndarray | None = None) -> np.ndarray:
+def update_salience(
+    salience: np.ndarray,
+    participants: np.ndarray,
+    network: sparse.csr_array,
+    reach: np.ndarray,
+    params: MediaParams,
+    fatigue: np.ndarray | None = None,
+) -> np.ndarray:
     """New per-city salience (float64, in [0, 1]); see the module docstring.
 
     Parameters
@@ -52,15 +62,17 @@ def update_salience(salience: np.ndarray, participants: np.ndarray, network: spa
         Row-normalised gravity weights W (C × C).
     reach
         Media reach ρ per city (share online).
+    params
+        Weights w_loc, w_net, w_nat, half-life and the visibility scale (A_0, A_ref).
     fatigue
         Attention fatigue F per city in [0, 1] (None: no fatigue).
     """
-    v = visibility(participants, visibility_reference, visibility_floor)
+    v = visibility(participants, params.visibility_reference, params.visibility_floor)
     national = v.max() if v.size else 0.0
-    drive = local_weight * v + network_weight * (network @ v) + national_weight * reach * national
+    drive = params.local_weight * v + params.network_weight * (network @ v) + params.national_weight * reach * national
     if fatigue is not None:
         drive = drive * (1.0 - fatigue)
-    kept = salience * 0.5 ** (1.0 / half_life_days)
+    kept = salience * 0.5 ** (1.0 / params.salience_half_life_days)
     return kept + (1.0 - kept) * (-np.expm1(-drive))
 
 
@@ -70,17 +82,17 @@ def update_fatigue(fatigue: np.ndarray, salience: np.ndarray, rate: float, half_
     return kept + rate * salience * (1.0 - kept)
 
 
-def exposure(sinophobia: np.ndarray, trust: np.ndarray, online: np.ndarray, starts: np.ndarray,
-             stops: np.ndarray, salience: np.ndarray, sinophobia_rate: float, trust_rate: float,
-             scratch: np.ndarray | None = None) -> None:
+def exposure(pop: Population, salience: np.ndarray, params: MediaParams, scratch: np.ndarray | None = None) -> None:
     """Online people's drift under their city's salience, in place (bounds preserved).
 
     s ← s + α_s σ_c (1 − s) and τ ← τ − α_τ σ_c τ for online people; city by city
-    on contiguous slices, σ_c a scalar.
+    on contiguous slices, σ_c a scalar. α_s, α_τ are ``params.sinophobia_rate`` and ``trust_rate``.
     """
+    sinophobia, trust, online = pop.sinophobia, pop.trust, pop.online
+    sinophobia_rate, trust_rate = params.sinophobia_rate, params.trust_rate
     if scratch is None:
         scratch = np.empty(sinophobia.shape[0], dtype=np.float32)
-    for c, (s, e) in enumerate(zip(starts.tolist(), stops.tolist())):
+    for c, (s, e) in enumerate(zip(pop.starts.tolist(), pop.stops.tolist(), strict=True)):
         sal = float(salience[c])
         if sal <= 0:
             continue

@@ -17,47 +17,72 @@ nothing but the smoothness, and the continuous form does not depend on scale.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from ..population import DETAINED
+from ..config import MediaParams, ProtestParams
+from ..facts import DETAINED
+from .media import visibility
 
-__all__ = ["arrest_probability", "social_proof", "decide"]
+if TYPE_CHECKING:
+    from ..population import Population
+
+__all__ = ["CityDrive", "arrest_probability", "decide", "social_proof"]
+
+
+@dataclass(frozen=True)
+class CityDrive:
+    """Per-city inputs of the decision (arrays of length C): salience σ_c, social proof S_c,
+    arrest probability P_c and focal boost b_c."""
+
+    salience: np.ndarray
+    proof: np.ndarray
+    arrest: np.ndarray
+    boost: np.ndarray
 
 
 def arrest_probability(police: np.ndarray, active: np.ndarray, arrest_constant: float) -> np.ndarray:
     """P = 1 − exp(−k K / (A + 1)) per city; police and active in people."""
-    return -np.expm1(-arrest_constant * np.asarray(police, dtype=np.float64)
-                     / (np.asarray(active, dtype=np.float64) + 1.0))
+    return -np.expm1(
+        -arrest_constant * np.asarray(police, dtype=np.float64) / (np.asarray(active, dtype=np.float64) + 1.0)
+    )
 
 
-def social_proof(mode: str, active: np.ndarray, population: np.ndarray, weight: float,
-                 visibility_reference: float, visibility_floor: float = 1.0) -> np.ndarray:
-    """Social proof per city from yesterday's participants (people)."""
+def social_proof(active: np.ndarray, population: np.ndarray, params: ProtestParams, media: MediaParams) -> np.ndarray:
+    """Social proof S_c per city from yesterday's participants (people): ``params.social_proof``
+    is ``visibility`` (β_f v(A_c), with the visibility scale of ``media``), ``fraction``
+    (β_f A_c / N_c, Granovetter) or ``none``."""
     active = np.asarray(active, dtype=np.float64)
-    if mode == "none" or weight == 0:
+    weight = params.social_proof_weight
+    if params.social_proof == "none" or weight == 0:
         return np.zeros_like(active)
-    if mode == "fraction":
+    if params.social_proof == "fraction":
         return weight * active / np.asarray(population, dtype=np.float64)
-    from .media import visibility
-    return weight * visibility(active, visibility_reference, visibility_floor)
+    return weight * visibility(active, media.visibility_reference, media.visibility_floor)
 
 
-def decide(hardship: np.ndarray, trust: np.ndarray, sinophobia: np.ndarray,
-           risk_aversion: np.ndarray, threshold: np.ndarray, status: np.ndarray,
-           starts: np.ndarray, stops: np.ndarray, salience: np.ndarray, proof: np.ndarray,
-           arrest: np.ndarray, boost: np.ndarray, grievance_weight: float, sinophobia_weight: float,
-           active: np.ndarray | None = None, grievance: np.ndarray | None = None,
-           scratch: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def decide(
+    pop: Population,
+    city: CityDrive,
+    params: ProtestParams,
+    *,
+    active: np.ndarray | None = None,
+    grievance: np.ndarray | None = None,
+    scratch: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Who is active today.
 
     Parameters
     ----------
-    hardship, trust, sinophobia, risk_aversion, threshold, status
-        Per-agent arrays.
-    starts, stops
-        City slices.
-    salience, proof, arrest, boost
+    pop
+        The people: hardship, trust, sinophobia, risk_aversion, threshold, status and the
+        city slices ``starts``/``stops`` are read.
+    city
         Per-city σ_c, S_c, P_c and focal boost b_c.
+    params
+        Grievance and sinophobia weights (w_g, β_s).
     active, grievance, scratch
         Optional output buffers (bool, float32, float32 of length 2N).
 
@@ -71,6 +96,9 @@ def decide(hardship: np.ndarray, trust: np.ndarray, sinophobia: np.ndarray,
     Works city by city on contiguous slices with the city's values as
     scalars: a loop over cities, never over people.
     """
+    hardship, trust, sinophobia = pop.hardship, pop.trust, pop.sinophobia
+    risk_aversion, threshold, status = pop.risk_aversion, pop.threshold, pop.status
+    salience, proof, arrest, boost = city.salience, city.proof, city.arrest, city.boost
     n = status.shape[0]
     if active is None:
         active = np.empty(n, dtype=bool)
@@ -78,9 +106,9 @@ def decide(hardship: np.ndarray, trust: np.ndarray, sinophobia: np.ndarray,
         grievance = np.empty(n, dtype=np.float32)
     if scratch is None:
         scratch = np.empty(2 * n, dtype=np.float32)
-    score, tmp = scratch[:n], scratch[n:2 * n]
-    gw, sw = np.float32(grievance_weight), np.float32(sinophobia_weight)
-    for c, (s, e) in enumerate(zip(starts.tolist(), stops.tolist())):
+    score, tmp = scratch[:n], scratch[n : 2 * n]
+    gw, sw = np.float32(params.grievance_weight), np.float32(params.sinophobia_weight)
+    for c, (s, e) in enumerate(zip(pop.starts.tolist(), pop.stops.tolist(), strict=True)):
         g, sc, tm = grievance[s:e], score[s:e], tmp[s:e]
         np.subtract(np.float32(1), trust[s:e], out=g)
         g *= hardship[s:e]

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..population import DETAINED, QUIET
+from ..facts import DETAINED, QUIET
 
-__all__ = ["release", "detain", "backlash"]
+__all__ = ["backlash", "detain", "release"]
 
 
 def release(status: np.ndarray, detention: np.ndarray) -> int:
@@ -31,8 +31,14 @@ def release(status: np.ndarray, detention: np.ndarray) -> int:
     return int(done.size)
 
 
-def detain(status: np.ndarray, detention: np.ndarray, candidates: np.ndarray,
-           probability: np.ndarray, u: np.ndarray, days: np.ndarray) -> np.ndarray:
+def detain(
+    status: np.ndarray,
+    detention: np.ndarray,
+    candidates: np.ndarray,
+    probability: np.ndarray,
+    u: np.ndarray,
+    days: np.ndarray,
+) -> np.ndarray:
     """Detain active agents, in place.
 
     Parameters

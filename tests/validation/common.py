@@ -5,12 +5,23 @@ import numpy as np
 import sim
 
 
-def one_city(n: int, days: int, seed: int = 0, population: dict | None = None, influence: dict | None = None,
-             media: bool = False, protest: dict | None = None, repression: bool = False,
-             police_per_1000: float = 0.0) -> dict:
+def one_city(
+    n: int,
+    days: int,
+    seed: int = 0,
+    population: dict | None = None,
+    influence: dict | None = None,
+    media: bool = False,
+    protest: dict | None = None,
+    repression: bool = False,
+    police_per_1000: float = 0.0,
+) -> dict:
     """A one-city scenario with every mechanism off unless asked for."""
     return {
-        "name": "textbook", "start": "2019-09-01", "days": days, "seed": seed,
+        "name": "textbook",
+        "start": "2019-09-01",
+        "days": days,
+        "seed": seed,
         "geography": {"cities": [{"name": "A", "population": n, "lat": 0.0, "lon": 0.0}]},
         "population": population or {},
         "dynamics": {

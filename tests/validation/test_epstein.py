@@ -16,11 +16,19 @@ EPSTEIN = {"enabled": True, "social_proof": "none", "sinophobia_weight": 0.0, "g
 
 
 def active_share(legitimacy: float, threshold: float, n: int = 50_000, seed: int = 0) -> float:
-    raw = one_city(n, 2, seed=seed, protest=EPSTEIN, police_per_1000=0.0, population={
-        "trust": {"dist": "constant", "value": legitimacy},
-        "hardship": {"dist": "uniform", "low": 0.0, "high": 1.0},
-        "threshold": {"dist": "constant", "value": threshold},
-        "risk_aversion": {"dist": "uniform", "low": 0.0, "high": 1.0}})
+    raw = one_city(
+        n,
+        2,
+        seed=seed,
+        protest=EPSTEIN,
+        police_per_1000=0.0,
+        population={
+            "trust": {"dist": "constant", "value": legitimacy},
+            "hardship": {"dist": "uniform", "low": 0.0, "high": 1.0},
+            "threshold": {"dist": "constant", "value": threshold},
+            "risk_aversion": {"dist": "uniform", "low": 0.0, "high": 1.0},
+        },
+    )
     return run_to_end(raw).records["active_agents"][-1, 0] / n
 
 

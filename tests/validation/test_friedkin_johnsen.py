@@ -17,8 +17,13 @@ from .common import one_city
 
 
 def model(days: int, mu: float, lam: float, k: int = 3) -> dict:
-    return one_city(2000, days, seed=5, population={"sinophobia": {"dist": "uniform", "low": 0, "high": 1}},
-                    influence={"mode": "mean_field", "contacts_per_day": k, "rate": mu, "stubbornness": lam})
+    return one_city(
+        2000,
+        days,
+        seed=5,
+        population={"sinophobia": {"dist": "uniform", "low": 0, "high": 1}},
+        influence={"mode": "mean_field", "contacts_per_day": k, "rate": mu, "stubbornness": lam},
+    )
 
 
 def test_degroot_consensus_at_the_initial_mean():
@@ -27,7 +32,7 @@ def test_degroot_consensus_at_the_initial_mean():
     while m.running:
         m.step()
     a = (1 - 0.2) ** 3
-    expected = x0.mean() + a ** 12 * (x0 - x0.mean())
+    expected = x0.mean() + a**12 * (x0 - x0.mean())
     np.testing.assert_allclose(m.population.sinophobia, expected, atol=2e-5)
     assert m.population.sinophobia.mean() == pytest.approx(x0.mean(), abs=2e-5)
 

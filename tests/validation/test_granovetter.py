@@ -8,8 +8,13 @@ from scipy import optimize, stats
 
 from .common import one_city, run_to_end
 
-GRANOVETTER = {"enabled": True, "social_proof": "fraction", "social_proof_weight": 1.0,
-               "sinophobia_weight": 0.0, "grievance_weight": 0.0}
+GRANOVETTER = {
+    "enabled": True,
+    "social_proof": "fraction",
+    "social_proof_weight": 1.0,
+    "sinophobia_weight": 0.0,
+    "grievance_weight": 0.0,
+}
 
 
 def riot(thresholds_in_people: np.ndarray, days: int = 130) -> np.ndarray:
@@ -57,12 +62,13 @@ def test_normal_thresholds_reach_the_first_fixed_point(mean, sd):
     Tolerance: 4 binomial standard deviations (N = 20,000) plus 1/N; both cases are far from the
     critical point (F'(r*) < 0.8, checked), where finite-N noise would decide the outcome."""
     n = 20_000
-    cdf = lambda r: float(stats.norm.cdf((r - mean) / sd)) if r < 1 else 1.0   # noqa: E731
+    cdf = lambda r: float(stats.norm.cdf((r - mean) / sd)) if r < 1 else 1.0  # noqa: E731
     r_star = fixed_point_from_zero(cdf)
     slope = stats.norm.pdf((r_star - mean) / sd) / sd
     assert slope < 0.8 or r_star > 0.999
-    raw = one_city(n, 120, seed=3, protest=GRANOVETTER,
-                   population={"threshold": {"dist": "normal", "mean": mean, "sd": sd}})
+    raw = one_city(
+        n, 120, seed=3, protest=GRANOVETTER, population={"threshold": {"dist": "normal", "mean": mean, "sd": sd}}
+    )
     final = run_to_end(raw).records["active_agents"][-1, 0] / n
     tol = 4 * np.sqrt(r_star * (1 - r_star) / n) + 1 / n
     assert abs(final - r_star) <= tol, (final, r_star, tol)
@@ -70,7 +76,7 @@ def test_normal_thresholds_reach_the_first_fixed_point(mean, sd):
 
 def test_fixed_point_helper_agrees_with_scipy_root():
     """The iteration lands on a root of F(r) − r that scipy's brentq brackets independently."""
-    cdf = lambda r: float(stats.norm.cdf((r - 0.5) / 0.3))   # noqa: E731
+    cdf = lambda r: float(stats.norm.cdf((r - 0.5) / 0.3))  # noqa: E731
     r_star = fixed_point_from_zero(cdf)
     root = optimize.brentq(lambda r: cdf(r) - r, 0.0, 0.3)
     assert r_star == pytest.approx(root, abs=1e-9)

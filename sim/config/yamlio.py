@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ScenarioError
+from ..errors import ScenarioError
 
 Origin = tuple[str, int | None]
 
@@ -22,12 +22,14 @@ class Loader(yaml.SafeLoader):
     so that an impossible date such as 2019-13-01 gets a clear error)."""
 
 
-Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)  # type: ignore[type-var]
 
 
 def load(text: str):
     """``yaml.load`` with :class:`Loader` (safe: no arbitrary objects)."""
-    return yaml.load(text, Loader=Loader)  # noqa: S506 - Loader derives from SafeLoader
+    return yaml.load(text, Loader=Loader)
+
+
 LineMap = dict[tuple, Origin]
 
 
@@ -36,14 +38,14 @@ def _walk(node: yaml.Node, path: tuple, source: str, out: LineMap) -> None:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = key_node.value
-            out[path + (key,)] = (source, key_node.start_mark.line + 1)
-            _walk(value_node, path + (key,), source, out)
+            out[(*path, key)] = (source, key_node.start_mark.line + 1)
+            _walk(value_node, (*path, key), source, out)
             # the key's own line is more useful than the value's for scalars
             if isinstance(value_node, yaml.ScalarNode):
-                out[path + (key,)] = (source, key_node.start_mark.line + 1)
+                out[(*path, key)] = (source, key_node.start_mark.line + 1)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _walk(item, path + (i,), source, out)
+            _walk(item, (*path, i), source, out)
 
 
 def read_yaml(path: str | Path) -> tuple[Any, LineMap]:
@@ -80,8 +82,9 @@ def parse_yaml(text: str, source: str) -> tuple[Any, LineMap]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         problem = exc.problem or str(exc)
-        raise ScenarioError(f"not valid YAML: {problem}; fix the syntax (indentation, colons, quotes)",
-                            source=source, line=line) from None
+        raise ScenarioError(
+            f"not valid YAML: {problem}; fix the syntax (indentation, colons, quotes)", source=source, line=line
+        ) from None
     except yaml.YAMLError as exc:
         raise ScenarioError(f"not valid YAML: {exc}", source=source) from None
     lines: LineMap = {}
