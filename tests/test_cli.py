@@ -10,6 +10,7 @@ import yaml
 
 from sim._io import atomic_write
 from sim.cli import main
+from sim.facts import RECORDED
 
 from .conftest import SCENARIOS, TWO_TOWNS
 
@@ -39,19 +40,7 @@ def test_run_writes_every_output(tmp_path, scenario_file, capsys):
     ):
         assert (out / name).stat().st_size > 0, name
     ts = pd.read_parquet(out / "timeseries.parquet")
-    for col in (
-        "date",
-        "day",
-        "city",
-        "participants",
-        "active_agents",
-        "detained",
-        "new_detained",
-        "mean_trust",
-        "mean_sinophobia",
-        "mean_grievance",
-        "salience",
-    ):
+    for col in ("date", "day", "city", *RECORDED):
         assert col in ts.columns
     assert len(ts) == 10 * 2
     summary = pd.read_csv(out / "summary.csv")
