@@ -42,8 +42,20 @@ from .workloads import ROOT, scenario
 
 
 def time_steps(n: int, days: int, repeats: int) -> dict:
-    """Median seconds per day of ``OpinionModel.step`` at ``n`` people, and per phase."""
-    sc = load_scenario(scenario(n, days=2 + days * repeats))
+    """Median seconds per day of ``OpinionModel.step`` at ``n`` people with the default (circulant)
+    contacts, per phase, against the random-gather floor and the uniform scheme, in one run."""
+    r = _time_model(n, days, repeats, "circulant")
+    u = _time_model(n, days, repeats, "uniform")
+    r["contacts"] = "circulant"
+    r["uniform_step_s"] = u["step_s"]
+    r["uniform_phase_s"] = u["phase_s"]
+    r["uniform_over_floor"] = u["step_s"] / r["floor_s"]
+    r["circulant_over_uniform"] = r["step_s"] / u["step_s"]
+    return r
+
+
+def _time_model(n: int, days: int, repeats: int, contacts: str) -> dict:
+    sc = load_scenario(scenario(n, days=2 + days * repeats), {"dynamics.influence.contacts": contacts})
     t0 = time.perf_counter()
     model = OpinionModel(sc)
     setup = time.perf_counter() - t0
@@ -109,15 +121,18 @@ def time_reference(n: int, days: int) -> dict:
     }
 
 
+# Peak RSS from VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss over from the parent
+# through fork and exec, so a child of a big benchmark process reported the parent's peak.
 _RSS_SCRIPT = """
-import resource, sys
+import sys
 sys.path.insert(0, {root!r})
 from benchmarks.workloads import scenario
 from sim import OpinionModel
 m = OpinionModel(scenario({n}, days=3))
 for _ in range(3):
     m.step()
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+with open("/proc/self/status") as fh:
+    print(next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmHWM:")))
 """
 
 
@@ -219,6 +234,37 @@ def sweep_overhead(runs: int = 10, n: int = 1_500_000, days: int = 12) -> dict:
     }
 
 
+def throughput(scale: float, runs: int, workers: tuple[int, ...] = (1, 2)) -> dict:
+    """Simulations per hour of the default scenario at ``scale`` on the shared engine, as a
+    calibration or sweep uses it: a cluster started once (start-up reported apart), ``runs`` seeds
+    through :func:`sim.ensemble.run_ensemble`, for each worker count; and one run timed directly
+    in this process, for the engine's overhead per run."""
+    from sim import run as sim_run
+    from sim.ensemble import run_ensemble
+    from sim.executor import local_cluster
+
+    sc = load_scenario(ROOT / "scenarios" / "kazakhstan_2019.yaml", {"scale": scale})
+    t0 = time.perf_counter()
+    sim_run(sc, seed=12345)
+    direct = time.perf_counter() - t0
+    out: dict = {"scale": scale, "runs": runs, "direct_run_s": direct, "workers": {}}
+    for w in workers:
+        t0 = time.perf_counter()
+        with local_cluster(w) as cluster:
+            startup = time.perf_counter() - t0
+            run_ensemble(sc, seeds=w, scheduler=cluster.scheduler_address)  # warm the workers
+            t0 = time.perf_counter()
+            run_ensemble(sc, seeds=runs, scheduler=cluster.scheduler_address)
+            wall = time.perf_counter() - t0
+        out["workers"][w] = {
+            "wall_s": wall,
+            "startup_s": startup,
+            "runs_per_hour": runs / wall * 3600,
+            "overhead_per_run": wall * w / runs / direct - 1,
+        }
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="python -m benchmarks", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -239,17 +285,16 @@ def main(argv: list[str] | None = None) -> int:
         "step": [],
     }
     print(
-        f"{'N':>10} {'Magent-steps/s':>15} {'step ms':>9} {'floor ms':>9} {'step/floor':>10}  "
-        + " ".join(f"{p[:6]:>7}" for p in PHASES)
-        + "  (ms per day)"
+        f"{'N':>10} {'Magent-steps/s':>15} {'step ms':>9} {'uniform':>9} {'floor ms':>9} {'step/floor':>10} "
+        f"{'unif/floor':>10}  " + " ".join(f"{p[:6]:>7}" for p in PHASES) + "  (ms per day; phases: step)"
     )
     for n in sizes:
         r = time_steps(n, days, repeats)
         results["step"].append(r)
         print(
             f"{r['n']:>10,} {r['agent_steps_per_s'] / 1e6:>15.1f} {r['step_s'] * 1e3:>9.1f} "
-            f"{r['floor_s'] * 1e3:>9.1f} {r['step_over_floor']:>10.2f}  "
-            + " ".join(f"{r['phase_s'][p] * 1e3:>7.1f}" for p in PHASES)
+            f"{r['uniform_step_s'] * 1e3:>9.1f} {r['floor_s'] * 1e3:>9.1f} {r['step_over_floor']:>10.2f} "
+            f"{r['uniform_over_floor']:>10.2f}  " + " ".join(f"{r['phase_s'][p] * 1e3:>7.1f}" for p in PHASES)
         )
     big, prev = results["step"][-1], results["step"][-2]
     results["linearity"] = {"n_ratio": big["n"] / prev["n"], "time_ratio": big["step_s"] / prev["step_s"]}
@@ -285,6 +330,16 @@ def main(argv: list[str] | None = None) -> int:
             f"{ov['overhead_dask_1_worker']:+.1%} on a 1-worker Dask cluster "
             f"(plus {ov['dask_startup_s']:.1f} s cluster start-up once)"
         )
+        results["throughput"] = []
+        for scale, runs in ((10, 24), (1, 6)):
+            tp = throughput(scale, runs)
+            results["throughput"].append(tp)
+            for w, r in tp["workers"].items():
+                print(
+                    f"default scenario at scale {scale}: {r['runs_per_hour']:,.0f} runs/hour with {w} worker(s) "
+                    f"({runs} runs in {r['wall_s']:.1f} s; one run alone {tp['direct_run_s']:.2f} s; "
+                    f"engine overhead per run {r['overhead_per_run']:+.1%}; cluster start-up {r['startup_s']:.1f} s)"
+                )
         wall = end_to_end()
         results["end_to_end_s"] = wall
         print(f"sim run scenarios/kazakhstan_2019.yaml: {wall:.1f} s end to end")

@@ -10,6 +10,7 @@ import numpy as np
 __all__ = [
     "ACTIVE",
     "ATTRIBUTES",
+    "BLOCK",
     "BYTES_PER_AGENT",
     "DETAINED",
     "OPINIONS",
@@ -44,6 +45,10 @@ RECORDED = (
 #: Person status codes (``Population.status``, uint8).
 QUIET, ACTIVE, DETAINED = np.uint8(0), np.uint8(1), np.uint8(2)
 STATUS_NAMES = {int(QUIET): "quiet", int(ACTIVE): "active", int(DETAINED): "detained"}
+
+#: People (rows) per block in the kernels that work in cache-sized blocks (influence, protest,
+#: media exposure): their temporaries stay in the L2 cache (docs/performance.md).
+BLOCK = 32768
 
 #: Bytes of state per agent (see ``Population``) and of per-step scratch buffers,
 #: used to refuse scenarios that would not fit in memory before allocating.

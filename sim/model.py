@@ -112,11 +112,13 @@ class OpinionModel(ModelShell):
         if scenario.outputs.histograms:
             self.histograms = np.zeros((days, C, 2, scenario.outputs.histogram_bins), dtype=np.float64)
         self.participants = np.zeros(C)  # yesterday's crowd, people
-        self._partners = np.empty(self.population.n, dtype=np.intp)
-        self._scratch = np.empty((self.population.n, 2), dtype=np.float32)
-        self._mask = np.empty((self.population.n, 2), dtype=bool)
-        self._mask2 = np.empty((self.population.n, 2), dtype=bool)
+        n = self.population.n
+        self._scratch = np.empty((n, 2), dtype=np.float32)
         self._flat_scratch = self._scratch.reshape(-1)  # 2N float32, reused by other phases
+        if scenario.dynamics.influence.contacts == "uniform":  # gather buffers, only for this scheme
+            self._partners = np.empty(n, dtype=np.intp)
+            self._mask = np.empty((n, 2), dtype=bool)
+            self._mask2 = np.empty((n, 2), dtype=bool)
         self._active = np.zeros(self.population.n, dtype=bool)
         self._grievance = np.zeros(self.population.n, dtype=np.float32)
         self._new_detained = np.zeros(C, dtype=np.int64)
@@ -177,7 +179,12 @@ class OpinionModel(ModelShell):
             return
         pop = self.population
         for _ in range(p.contacts_per_day):
-            if p.mode == "pairwise":
+            if p.mode == "pairwise" and p.contacts == "circulant":
+                offsets = influence.draw_offsets(self.rng, pop.starts, pop.stops)
+                influence.circulant_round(
+                    pop.opinions, pop.starts, pop.stops, offsets, p.confidence_bound, p.rate, saved=self._scratch
+                )
+            elif p.mode == "pairwise":
                 influence.draw_partners(self.rng, pop.starts, pop.stops, out=self._partners)
                 influence.deffuant_round(
                     pop.opinions,

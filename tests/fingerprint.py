@@ -58,19 +58,28 @@ _EVERY_KIND = {
     "outputs": {"histograms": True, "histogram_bins": 10},
 }
 
-#: name -> (scenario, overrides)
+_UNIFORM = {"dynamics.influence.contacts": "uniform"}
+_TWO_TOWNS = str(ROOT / "scenarios" / "two_towns.yaml")
+_KAZAKHSTAN = str(ROOT / "scenarios" / "kazakhstan_2019.yaml")
+
+#: name -> (scenario, overrides). The first four were recorded before the circulant contact
+#: scheme existed and pin the uniform scheme; the ``_circulant`` ones pin the default.
 CASES: dict[str, tuple] = {
-    "two_towns": (str(ROOT / "scenarios" / "two_towns.yaml"), {}),
-    "kazakhstan_scale50": (str(ROOT / "scenarios" / "kazakhstan_2019.yaml"), {"scale": 50, "outputs.histograms": True}),
-    "every_kind": (_EVERY_KIND, {}),
+    "two_towns": (_TWO_TOWNS, _UNIFORM),
+    "kazakhstan_scale50": (_KAZAKHSTAN, {"scale": 50, "outputs.histograms": True, **_UNIFORM}),
+    "every_kind": (_EVERY_KIND, _UNIFORM),
     "every_kind_mean_field_fraction": (
         _EVERY_KIND,
         {
             "dynamics.influence.mode": "mean_field",
             "dynamics.protest.social_proof": "fraction",
             "dynamics.protest.social_proof_weight": 2.0,
+            **_UNIFORM,
         },
     ),
+    "two_towns_circulant": (_TWO_TOWNS, {}),
+    "kazakhstan_scale50_circulant": (_KAZAKHSTAN, {"scale": 50, "outputs.histograms": True}),
+    "every_kind_circulant": (_EVERY_KIND, {}),
 }
 
 

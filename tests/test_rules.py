@@ -40,6 +40,59 @@ def test_deffuant_round_matches_loop(eps, mu):
     np.testing.assert_allclose(x, expected, atol=1e-6)
 
 
+def loop_circulant(x, starts, stops, offsets, eps, mu):
+    """Person k of a city meets person (k + o) mod n of the same city; all reads from before the round."""
+    old = x.astype(np.float64)
+    new = old.copy()
+    for s, e, o in zip(starts, stops, offsets):
+        n = e - s
+        for k in range(n if o else 0):
+            j = s + (k + o) % n
+            gap = old[j] - old[s + k]
+            new[s + k] = old[s + k] + mu * gap * (np.abs(gap) < eps)
+    return new
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 80), min_size=1, max_size=6),
+    block=st.integers(1, 50),
+    small=st.integers(0, 40),
+    seed=st.integers(0, 2**32 - 1),
+    eps=st.sampled_from([0.0, 0.15, 0.3, 1.0]),
+    mu=st.sampled_from([0.1, 0.5, 1.0]),
+)
+def test_circulant_round_matches_loop(sizes, block, small, seed, eps, mu):
+    """Every path of the kernel (ascending, descending, small cities gathered together, blocks
+    smaller and larger than cities) gives the plain loop's result."""
+    rng = np.random.default_rng(seed)
+    stops = np.cumsum(sizes)
+    starts = stops - np.array(sizes)
+    x = rng.random((int(stops[-1]), 2)).astype(np.float32)
+    offsets = influence.draw_offsets(rng, starts, stops)
+    expected = loop_circulant(x, starts, stops, offsets, eps, mu)
+    old_small = influence.SMALL_CITY_ROWS
+    influence.SMALL_CITY_ROWS = small
+    try:
+        influence.circulant_round(x, starts, stops, offsets, eps, mu, block=block)
+    finally:
+        influence.SMALL_CITY_ROWS = old_small
+    np.testing.assert_allclose(x, expected, atol=1e-6)
+
+
+def test_circulant_partners_are_uniform_over_the_others():
+    """Over rounds, person k's partner is uniform over the other people of the city; in one round
+    everyone is met exactly once (a cyclic shift is a permutation)."""
+    rng = np.random.default_rng(5)
+    starts, stops = np.array([0, 7]), np.array([7, 57])
+    offsets = np.array([influence.draw_offsets(rng, starts, stops) for _ in range(20000)])
+    assert (offsets[:, 0] >= 1).all() and (offsets[:, 0] <= 6).all()
+    counts = np.bincount(offsets[:, 1], minlength=50)[1:]  # offsets 1..49 of the 50-person city
+    assert counts.min() > 0.7 * 20000 / 49 and counts.max() < 1.3 * 20000 / 49
+    assert offsets[:, 1].min() >= 1  # never oneself
+    assert (influence.draw_offsets(rng, np.array([0]), np.array([1])) == 0).all()  # a city of one: no contact
+
+
 def test_partners_stay_in_their_city():
     rng = np.random.default_rng(2)
     starts, stops = np.array([0, 3, 1000]), np.array([3, 1000, 1001])

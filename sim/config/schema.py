@@ -194,6 +194,11 @@ class InfluenceParams:
     mode: Literal["pairwise", "mean_field"] = param(
         "pairwise", doc="pairwise: Deffuant contacts; mean_field: DeGroot/Friedkin-Johnsen pull to city mean"
     )
+    contacts: Literal["circulant", "uniform"] = param(
+        "circulant",
+        doc="partners per round: circulant (one random offset per city and round, streamed) or uniform "
+        "(independent uniform draws, gathered)",
+    )
     contacts_per_day: int = param(4, 1, 100, "contacts/day", "rounds of one random partner each")
     confidence_bound: float = param(0.3, 0.0, 1.0, "opinion units", "Deffuant epsilon")
     rate: float = param(0.3, 0.0, 1.0, "1/contact", "Deffuant mu: share of the gap closed")

@@ -29,6 +29,7 @@ import numpy as np
 from scipy import sparse
 
 from ..config import MediaParams
+from ..facts import BLOCK
 
 if TYPE_CHECKING:
     from ..population import Population
@@ -90,19 +91,22 @@ def exposure(pop: Population, salience: np.ndarray, params: MediaParams, scratch
     """
     sinophobia, trust, online = pop.sinophobia, pop.trust, pop.online
     sinophobia_rate, trust_rate = params.sinophobia_rate, params.trust_rate
-    if scratch is None:
-        scratch = np.empty(sinophobia.shape[0], dtype=np.float32)
+    if scratch is None or scratch.shape[0] < BLOCK:
+        scratch = np.empty(BLOCK, dtype=np.float32)
     for c, (s, e) in enumerate(zip(pop.starts.tolist(), pop.stops.tolist(), strict=True)):
         sal = float(salience[c])
         if sal <= 0:
             continue
-        tmp, on = scratch[s:e], online[s:e]
-        if sinophobia_rate > 0:
-            np.subtract(np.float32(1), sinophobia[s:e], out=tmp)
-            tmp *= on
-            tmp *= np.float32(sinophobia_rate * sal)
-            sinophobia[s:e] += tmp
-        if trust_rate > 0:
-            np.multiply(trust[s:e], on, out=tmp)
-            tmp *= np.float32(trust_rate * sal)
-            trust[s:e] -= tmp
+        up, down = np.float32(sinophobia_rate * sal), np.float32(trust_rate * sal)
+        for i in range(s, e, BLOCK):  # blocks: the temporary stays in cache
+            j = min(i + BLOCK, e)
+            tmp, on = scratch[: j - i], online[i:j]
+            if sinophobia_rate > 0:
+                np.subtract(np.float32(1), sinophobia[i:j], out=tmp)
+                tmp *= on
+                tmp *= up
+                sinophobia[i:j] += tmp
+            if trust_rate > 0:
+                np.multiply(trust[i:j], on, out=tmp)
+                tmp *= down
+                trust[i:j] -= tmp

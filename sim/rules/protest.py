@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..config import MediaParams, ProtestParams
-from ..facts import DETAINED
+from ..facts import BLOCK, DETAINED
 from .media import visibility
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ def decide(
     params
         Grievance and sinophobia weights (w_g, β_s).
     active, grievance, scratch
-        Optional output buffers (bool, float32, float32 of length 2N).
+        Optional output buffers (bool and float32 of length N; float32 of length ≥ 2·``BLOCK``).
 
     Returns
     -------
@@ -94,7 +94,7 @@ def decide(
     Notes
     -----
     Works city by city on contiguous slices with the city's values as
-    scalars: a loop over cities, never over people.
+    scalars, in blocks of ``BLOCK`` people: loops over cities and blocks, never over people.
     """
     hardship, trust, sinophobia = pop.hardship, pop.trust, pop.sinophobia
     risk_aversion, threshold, status = pop.risk_aversion, pop.threshold, pop.status
@@ -104,21 +104,28 @@ def decide(
         active = np.empty(n, dtype=bool)
     if grievance is None:
         grievance = np.empty(n, dtype=np.float32)
-    if scratch is None:
-        scratch = np.empty(2 * n, dtype=np.float32)
-    score, tmp = scratch[:n], scratch[n : 2 * n]
+    if scratch is None or scratch.shape[0] < 2 * BLOCK:
+        scratch = np.empty(2 * BLOCK, dtype=np.float32)
+    score, tmp = scratch[:BLOCK], scratch[BLOCK : 2 * BLOCK]
+    free = np.empty(BLOCK, dtype=bool)
     gw, sw = np.float32(params.grievance_weight), np.float32(params.sinophobia_weight)
     for c, (s, e) in enumerate(zip(pop.starts.tolist(), pop.stops.tolist(), strict=True)):
-        g, sc, tm = grievance[s:e], score[s:e], tmp[s:e]
-        np.subtract(np.float32(1), trust[s:e], out=g)
-        g *= hardship[s:e]
-        if gw != 1:
-            g *= gw
-        np.multiply(sinophobia[s:e], sw * np.float32(salience[c]), out=sc)
-        sc += g
-        sc += np.float32(boost[c] + proof[c])
-        np.multiply(risk_aversion[s:e], np.float32(arrest[c]), out=tm)
-        sc -= tm
-        np.greater_equal(sc, threshold[s:e], out=active[s:e])
-    active &= status != DETAINED
+        sal, lift, risk = sw * np.float32(salience[c]), np.float32(boost[c] + proof[c]), np.float32(arrest[c])
+        for i in range(s, e, BLOCK):  # blocks: the temporaries stay in cache
+            j = min(i + BLOCK, e)
+            k = j - i
+            g, sc, tm, ok = grievance[i:j], score[:k], tmp[:k], free[:k]
+            np.subtract(np.float32(1), trust[i:j], out=g)
+            g *= hardship[i:j]
+            if gw != 1:
+                g *= gw
+            np.multiply(sinophobia[i:j], sal, out=sc)
+            sc += g
+            sc += lift
+            np.multiply(risk_aversion[i:j], risk, out=tm)
+            sc -= tm
+            act = active[i:j]
+            np.greater_equal(sc, threshold[i:j], out=act)
+            np.not_equal(status[i:j], DETAINED, out=ok)
+            act &= ok
     return active, grievance
