@@ -18,12 +18,40 @@ try:
 except metadata.PackageNotFoundError:  # pragma: no cover - running from a tree without install
     __version__ = "0+unknown"
 
-from . import ensemble
-from .config import Scenario, load_scenario
+import importlib
+from typing import TYPE_CHECKING
+
 from .errors import DataError, ParameterError, ScenarioError, SimError
-from .model import OpinionModel, ScenarioLike
-from .results import Result
-from .sweep import load_sweep, run_sweep
+
+if TYPE_CHECKING:
+    from . import ensemble
+    from .config import Scenario, load_scenario
+    from .model import OpinionModel, ScenarioLike
+    from .results import Result
+    from .sweep import load_sweep, run_sweep
+
+# The public names load on first use (PEP 562), so that `sim --version` and `sim --help` answer
+# without importing Mesa, pandas and SciPy (seconds).
+_LAZY = {
+    "ensemble": ("sim.ensemble", None),
+    "Scenario": ("sim.config", "Scenario"),
+    "load_scenario": ("sim.config", "load_scenario"),
+    "OpinionModel": ("sim.model", "OpinionModel"),
+    "Result": ("sim.results", "Result"),
+    "load_sweep": ("sim.sweep", "load_sweep"),
+    "run_sweep": ("sim.sweep", "run_sweep"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    module, attr = _LAZY[name]
+    value = importlib.import_module(module)
+    value = value if attr is None else getattr(value, attr)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DataError",
@@ -63,6 +91,9 @@ def run(
     -------
     Result
     """
+    from .config import Scenario, load_scenario
+    from .model import OpinionModel
+
     if isinstance(scenario, Scenario):
         if overrides:
             scenario = scenario.with_overrides(overrides)

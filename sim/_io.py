@@ -1,15 +1,88 @@
-"""Atomic file writes: write to a temporary file in the same folder, then rename."""
+"""Atomic writes: a file is written to a temporary file in the same folder and renamed; a run
+directory is written to a temporary directory beside it and swapped in whole. Files and
+directories get the modes the process's umask gives (temporary files are created 0600)."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
+import shutil
 import tempfile
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_write", "write_json"]
+from .errors import SimError
+
+__all__ = ["atomic_write", "fresh_directory", "umask", "write_json"]
+
+
+def umask() -> int:
+    """The process's file mode creation mask (read without changing it where the OS allows)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    old = os.umask(0o022)  # elsewhere: read it by setting it, and put it back at once
+    os.umask(old)
+    return old
+
+
+@contextlib.contextmanager
+def fresh_directory(out: str | Path) -> Iterator[Path]:
+    """Write a directory whole or not at all.
+
+    Yields a new temporary directory beside ``out``; when the block ends without an error it
+    replaces ``out`` (whatever ``out`` held before is removed, so nothing of an earlier run stays
+    beside the new files); on an error or an interrupt it is removed and ``out`` is left as it was.
+    Two writers of the same ``out`` never mix their files: the last to finish wins.
+
+    Raises
+    ------
+    SimError
+        If ``out`` is an existing file, or its parent cannot be created or written.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise SimError(f"{out} is a file, not a directory; choose another --out")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    except OSError as exc:
+        raise SimError(f"cannot write in {out.parent}: {exc.strerror or exc}; choose another --out") from None
+    tmp.chmod(0o777 & ~umask())
+    try:
+        yield tmp
+        _swap(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _swap(tmp: Path, out: Path) -> None:
+    """Put ``tmp`` in place of ``out`` with renames (a concurrent writer may swap in between)."""
+    for _ in range(20):
+        old = None
+        if out.exists():
+            old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+            with contextlib.suppress(FileNotFoundError):
+                os.rename(out, old)
+        try:
+            os.rename(tmp, out)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise
+        finally:
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+    raise SimError(f"could not replace {out}: another process keeps writing it")
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
@@ -23,6 +96,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    tmp_path.chmod(0o666 & ~umask())  # mkstemp creates 0600
     try:
         write(tmp_path)
         os.replace(tmp_path, path)

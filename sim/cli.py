@@ -7,18 +7,20 @@ and exit with code 2; nothing already written is touched.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
-from ._io import atomic_write
-from .config import Scenario, load_experiment, load_scenario
-from .ensemble import compare_table, run_ensemble
 from .errors import SimError
-from .model import OpinionModel
-from .results import Result
-from .sweep import load_sweep, run_sweep
+
+if TYPE_CHECKING:
+    from .config import Scenario
+
+# The commands import what they use when they run: `sim --version` and `sim --help` answer at
+# once instead of importing Mesa, pandas, SciPy and Dask (seconds).
 
 __all__ = ["main"]
 
@@ -33,6 +35,23 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _at_least_one(text: str) -> int:
+    value = _positive_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be ≥ 1")
+    return value
+
+
+def _scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value >= 1 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r}: scale is people per agent, a number ≥ 1")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sim", description="Agent-based opinion diffusion and protest spread simulator."
@@ -43,8 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     def scenario_args(p: argparse.ArgumentParser) -> None:
         p.add_argument("scenario", help="scenario YAML file")
         p.add_argument("--seed", type=_positive_int, help="random seed (overrides the scenario's)")
-        p.add_argument("--scale", type=float, help="people per agent (overrides the scenario's)")
-        p.add_argument("--days", type=_positive_int, help="days to simulate (overrides the scenario's)")
+        p.add_argument("--scale", type=_scale, help="people per agent, ≥ 1 (overrides the scenario's)")
+        p.add_argument("--days", type=_at_least_one, help="days to simulate (overrides the scenario's)")
         p.add_argument(
             "--set",
             dest="sets",
@@ -62,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar, no table")
     run.add_argument(
         "--seeds",
-        type=_positive_int,
+        type=_at_least_one,
         help="run an ensemble of this many seeds (on the sweep engine) and write quantile bands",
     )
     run.add_argument(
@@ -72,8 +91,8 @@ def _parser() -> argparse.ArgumentParser:
 
     cmp_ = sub.add_parser("compare", help="run scenarios as ensembles and compare their outcomes")
     cmp_.add_argument("scenarios", nargs="+", help="scenario YAML files (at least two)")
-    cmp_.add_argument("--seeds", type=_positive_int, default=20, help="seeds per scenario (default 20)")
-    cmp_.add_argument("--scale", type=float, help="people per agent, for every scenario")
+    cmp_.add_argument("--seeds", type=_at_least_one, default=20, help="seeds per scenario (default 20)")
+    cmp_.add_argument("--scale", type=_scale, help="people per agent, for every scenario")
     cmp_.add_argument("--out", help="output directory (default runs/compare-<names>/)")
     cmp_.add_argument("--workers", type=_positive_int, help="worker processes (default one per core; 0 = serial)")
     cmp_.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler")
@@ -99,6 +118,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _load(args: argparse.Namespace) -> Scenario:
+    from .config import load_scenario
+
     overrides = list(args.sets)
     for name in ("seed", "scale", "days"):
         value = getattr(args, name)
@@ -121,8 +142,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from .ensemble import run_ensemble
+    from .model import OpinionModel
+
+    if args.seeds is None and (args.workers is not None or args.scheduler is not None):
+        raise SimError("--workers and --scheduler go with --seeds N (an ensemble); a single run uses one process")
     scenario = _load(args)
-    if args.seeds:
+    if args.seeds is not None:
         out = Path(args.out) if args.out else Path("runs") / f"{_slug(scenario.name)}-seeds{args.seeds}"
         ens = run_ensemble(
             scenario, seeds=args.seeds, workers=args.workers, scheduler=args.scheduler, progress=not args.quiet
@@ -143,23 +169,34 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from . import plotting  # matplotlib is imported only when a figure is drawn
+    from . import plotting
+    from ._io import atomic_write, fresh_directory
+    from .config import load_scenario
+    from .ensemble import compare_numbers, compare_table, run_ensemble
+    from .executor import local_cluster
 
     if len(args.scenarios) < 2:
         raise SimError("compare needs at least two scenario files")
     overrides = [f"scale={args.scale}"] if args.scale else []
     scenarios = [load_scenario(path, overrides) for path in args.scenarios]  # validate all before running
-    ensembles = [
-        run_ensemble(sc, seeds=args.seeds, workers=args.workers, scheduler=args.scheduler, progress=not args.quiet)
-        for sc in scenarios
-    ]
+    with contextlib.ExitStack() as stack:
+        scheduler = args.scheduler
+        if scheduler is None and args.workers != 0:  # one cluster for every scenario
+            scheduler = stack.enter_context(local_cluster(args.workers)).scheduler_address
+        ensembles = [
+            run_ensemble(sc, seeds=args.seeds, workers=args.workers, scheduler=scheduler, progress=not args.quiet)
+            for sc in scenarios
+        ]
     table = compare_table(ensembles)
-    out = Path(args.out) if args.out else Path("runs") / ("compare-" + "-vs-".join(_slug(s.name) for s in scenarios))
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write(out / "compare.csv", lambda p: table.to_csv(p, index=False, lineterminator="\n"))
-    plotting.save(plotting.compare_figure(ensembles), out / "compare.png")
-    for sc, e in zip(scenarios, ensembles):
-        e.save(out / _slug(sc.name), plots=False)
+    numbers = compare_numbers(ensembles)
+    out = (
+        Path(args.out) if args.out else Path("runs") / f"compare-{_slug(scenarios[0].name)}-{len(scenarios)}-scenarios"
+    )
+    with fresh_directory(out) as tmp:
+        atomic_write(tmp / "compare.csv", lambda p: numbers.to_csv(p, index=False, lineterminator="\n"))
+        plotting.save(plotting.compare_figure(ensembles), tmp / "compare.png")
+        for sc, e in zip(scenarios, ensembles):
+            e.save(tmp / _slug(sc.name), plots=False)
     print(table.to_string(index=False))
     print("(median [5%, 95%] over seeds)")
     print(f"wrote {out}/")
@@ -167,6 +204,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from .config import load_experiment
+    from .sweep import run_sweep
+
     exp = load_experiment(args.experiment)
     out = Path(args.out) if args.out else Path("sweeps") / _slug(exp.name)
     results = run_sweep(
@@ -181,9 +221,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from . import plotting  # matplotlib is imported only when a figure is drawn
+    from . import plotting
+    from .results import Result
+    from .sweep import load_sweep
 
     d = Path(args.directory)
+    if not d.is_dir():
+        raise SimError(f"{d}: not found (give a run directory or a sweep store)")
     out = Path(args.out) if args.out else d / "plots"
     if (d / "design.parquet").exists():
         figs = plotting.sweep_figures(load_sweep(d), d, out)
@@ -212,3 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("sim: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # the environment: disk full, read-only, permissions, file-size limit
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"sim: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._io import atomic_write, write_json
+from ._io import atomic_write, fresh_directory, write_json
 from .config import Scenario, load_scenario
 from .errors import SimError
 from .executor import Task, execute, run_seed
@@ -33,7 +33,7 @@ from .metrics import city_outcomes, national_outcomes
 from .model import OpinionModel, ScenarioLike
 from .results import observed_fit, package_versions, summary_frame
 
-__all__ = ["BAND_METRICS", "QUANTILES", "Ensemble", "compare_table", "ensemble_task", "run_ensemble"]
+__all__ = ["BAND_METRICS", "QUANTILES", "Ensemble", "compare_numbers", "compare_table", "ensemble_task", "run_ensemble"]
 
 QUANTILES = (0.05, 0.5, 0.95)
 
@@ -190,7 +190,7 @@ class Ensemble:
             f" × {self.records['participants'].shape[1]} days"
         ]
         if len(cs):
-            w = max(len(c) for c in cs["city"])
+            w = max(4, *(len(c) for c in cs["city"]))
             lines.append(f"  {'city':<{w}}  reached  onset (median [5%, 95%])         peak (median)")
             for _, r in cs.iterrows():
                 lines.append(
@@ -212,9 +212,14 @@ class Ensemble:
         return "\n".join(lines)
 
     def save(self, out_dir: str | Path, plots: bool = True) -> Path:
-        """Write manifest.json, per_seed.csv, national_by_seed.csv, summary.csv, bands.parquet, plots/."""
+        """Write manifest.json, per_seed.csv, national_by_seed.csv, summary.csv, bands.parquet, plots/,
+        as one directory written whole or not at all."""
         out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
+        with fresh_directory(out) as tmp:
+            self._write(tmp, plots)
+        return out
+
+    def _write(self, out: Path, plots: bool) -> None:
         nat = self.national
         tables = {"per_seed.csv": self.per_seed, "national_by_seed.csv": nat, "summary.csv": self.summary}
         for name, df in tables.items():
@@ -238,7 +243,6 @@ class Ensemble:
                 "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             },
         )
-        return out
 
 
 def _csv_writer(df: pd.DataFrame) -> Callable[[Path], None]:
@@ -251,13 +255,23 @@ def _csv_writer(df: pd.DataFrame) -> Callable[[Path], None]:
 def run_ensemble(
     scenario: ScenarioLike,
     seeds: int = 20,
-    workers: int | None = None,
+    workers: int | None = 0,
     scheduler: str | None = None,
     progress: bool = False,
 ) -> Ensemble:
-    """Run ``seeds`` seeds of a scenario on the sweep engine.
+    """Run ``seeds`` seeds of a scenario on the shared engine.
 
     Seed *r* is ``run_seed(scenario.seed, 0, r)``, as replicate *r* of a sweep.
+
+    Parameters
+    ----------
+    workers
+        0 (the default from Python): one after another in this process, so a plain script
+        needs no ``if __name__ == "__main__":`` guard. N ≥ 1 or None (one per core; the CLI's
+        default): worker processes, which re-import the calling script, so a script that asks
+        for them needs the guard.
+    scheduler
+        Address of a running Dask scheduler (overrides ``workers``).
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
@@ -285,6 +299,24 @@ def run_ensemble(
         failed=failed,
         wall_time=time.perf_counter() - t0,
     )
+
+
+def compare_numbers(ensembles: list[Ensemble]) -> pd.DataFrame:
+    """National outcomes of several ensembles as numbers: per outcome its 5%, 50% and 95%
+    quantiles over seeds (``cities_reached_q50``, ...; onset days since the scenario's start),
+    and the share of seeds without protest. What ``sim compare`` writes to ``compare.csv``."""
+    rows = []
+    for e in ensembles:
+        nat = e.national
+        row: dict[str, Any] = {"scenario": e.scenario.name, "seeds": len(e.seeds)}
+        for col in ("cities_reached", "first_onset_day", "national_peak", "total_detained"):
+            v = nat[col].to_numpy(float)
+            q = np.nanquantile(v, QUANTILES) if not np.isnan(v).all() else [np.nan] * len(QUANTILES)
+            for level, value in zip(QUANTILES, q):
+                row[f"{col}_q{round(level * 100):02d}"] = float(value)
+        row["no_protest_share"] = float((nat["cities_reached"] == 0).mean())
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def compare_table(ensembles: list[Ensemble]) -> pd.DataFrame:

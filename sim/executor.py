@@ -14,15 +14,21 @@ import contextlib
 import itertools
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from .errors import SimError
+
 __all__ = ["dask_client", "execute", "run_seed"]
 
 Task = dict[str, Any]
+
+#: Seconds to wait for a Dask scheduler to answer before giving up.
+SCHEDULER_TIMEOUT_S = 10
 
 
 def run_seed(sweep_seed: int, point: int, replicate: int) -> int:
@@ -61,41 +67,87 @@ def execute(
     stays flat and a worker's death only puts its own few tasks under
     suspicion (see :func:`dask_client` for retries).
     """
-    bar = tqdm(total=len(tasks), disable=not progress, unit="run", desc=desc, file=sys.stderr, dynamic_ncols=True)
-    failed = 0
+    with contextlib.ExitStack() as stack:
+        client = None
+        if workers != 0 or scheduler is not None:  # connect first: a bad address fails before any output
+            client = stack.enter_context(dask_client(workers, scheduler))
+        bar = stack.enter_context(_progress_bar(len(tasks), progress, desc))
+        failed = 0
 
-    def tick(res: Task) -> Task:
-        nonlocal failed
-        failed += res.get("status") != "ok"
-        bar.set_postfix(failed=failed, refresh=False)
-        bar.update(1)
-        return res
+        def tick(res: Task) -> Task:
+            nonlocal failed
+            failed += res.get("status") != "ok"
+            bar.set_postfix(failed=failed, refresh=False)
+            bar.update(1)
+            return res
 
-    try:
-        if workers == 0 and scheduler is None:
+        if client is None:
             for task in tasks:
                 yield tick(fn(task))
             return
-        from distributed import as_completed
+        yield from (tick(res) for res in _on_cluster(client, fn, tasks))
 
-        with dask_client(workers, scheduler) as client:
-            window = 2 * max(1, len(client.scheduler_info()["workers"]))
-            pending = iter(tasks)
-            running = as_completed()
-            for task in itertools.islice(pending, window):
-                running.add(client.submit(fn, task, pure=False))
-            for fut in running:
-                try:
-                    res = fut.result()
-                except Exception as exc:  # e.g. KilledWorker: the task could not be run
-                    res = {"run_id": None, "status": "failed", "error": f"{type(exc).__name__}: {exc}"}
-                fut.release()
-                yield tick(res)
-                nxt = next(pending, None)
-                if nxt is not None:
-                    running.add(client.submit(fn, nxt, pure=False))
-    finally:
-        bar.close()
+
+class _LineProgress:
+    """Progress for a log file: a plain line at most every 30 s and at the end (no ``\\r`` frames)."""
+
+    def __init__(self, total: int, desc: str):
+        self.total, self.desc, self.n, self.postfix = total, desc, 0, ""
+        self.start = self.last = time.monotonic()
+
+    def __enter__(self) -> _LineProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.n and self.n != self.total:
+            self._print()
+
+    def set_postfix(self, refresh: bool = False, **values: Any) -> None:
+        self.postfix = ", ".join(f"{k} {v}" for k, v in values.items())
+
+    def update(self, k: int) -> None:
+        self.n += k
+        now = time.monotonic()
+        if now - self.last >= 30 or self.n == self.total:
+            self.last = now
+            self._print()
+
+    def _print(self) -> None:
+        elapsed = time.monotonic() - self.start
+        left = elapsed / self.n * (self.total - self.n) if self.n else float("nan")
+        print(
+            f"{self.desc}: {self.n}/{self.total} runs ({self.postfix}), {elapsed:.0f} s, about {left:.0f} s left",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def _progress_bar(total: int, progress: bool, desc: str) -> Any:
+    """A tqdm bar on a terminal, plain lines in a log, nothing without ``progress``."""
+    if progress and not sys.stderr.isatty():
+        return _LineProgress(total, desc)
+    return tqdm(total=total, disable=not progress, unit="run", desc=desc, file=sys.stderr, dynamic_ncols=True)
+
+
+def _on_cluster(client: Any, fn: Callable[[Task], Task], tasks: list[Task]) -> Iterator[Task]:
+    """Results of ``fn`` over ``tasks`` on a Dask client, at most two tasks per worker in flight."""
+    from distributed import as_completed
+
+    window = 2 * max(1, len(client.scheduler_info()["workers"]))
+    pending = iter(tasks)
+    running = as_completed()
+    for task in itertools.islice(pending, window):
+        running.add(client.submit(fn, task, pure=False))
+    for fut in running:
+        try:
+            res = fut.result()
+        except Exception as exc:  # e.g. KilledWorker: the task could not be run
+            res = {"run_id": None, "status": "failed", "error": f"{type(exc).__name__}: {exc}"}
+        fut.release()
+        yield res
+        nxt = next(pending, None)
+        if nxt is not None:
+            running.add(client.submit(fn, nxt, pure=False))
 
 
 @contextlib.contextmanager
@@ -149,7 +201,15 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
 
     with _cluster_config():
         cluster = None if scheduler else local_cluster(workers)
-        client = Client(scheduler or cluster)
+        try:
+            client = Client(scheduler or cluster, timeout=SCHEDULER_TIMEOUT_S)
+        except (OSError, TimeoutError) as exc:
+            if cluster is not None:
+                cluster.close()
+            raise SimError(
+                f"cannot reach the Dask scheduler at {scheduler} within {SCHEDULER_TIMEOUT_S} s ({exc}); "
+                f"check the address and that the scheduler is running, or leave out --scheduler"
+            ) from None
         try:
             yield client
         finally:

@@ -42,6 +42,16 @@ class ModelShell(mesa.Model):
         self.geography = Geography.from_scenario(self.scenario)
         self.day = 0
 
+    def _release_agent_counter(self) -> None:
+        """Drop this model from Mesa's class-level id counters, once all agents exist.
+
+        Mesa 3.3's ``Agent`` numbers agents with a counter kept in a class attribute, a
+        ``defaultdict`` keyed by the model: the key keeps every model (and its arrays) alive for
+        the life of the process, so each run in a sweep worker leaked its whole population.
+        Models here create no agents after set-up, so the counter is not needed again.
+        """
+        mesa.Agent._ids.pop(self, None)
+
 
 class CityAgent(mesa.Agent):
     """One city as a Mesa agent: a named view on its slice of the population."""
@@ -125,6 +135,7 @@ class OpinionModel(ModelShell):
         self._phases = [(name, getattr(self, f"_phase_{name}")) for name in PHASES]
         self.phase_seconds = dict.fromkeys(PHASES, 0.0)
         self.city_agents = [CityAgent(self, c, name) for c, name in enumerate(self.geography.names)]
+        self._release_agent_counter()
 
     # ------------------------------------------------------------------ step
     def step(self) -> None:
@@ -237,7 +248,7 @@ class OpinionModel(ModelShell):
         if candidates.size == 0:
             return
         city_of = np.searchsorted(pop.stops, candidates, side="right")
-        crowd = np.bincount(city_of, minlength=C) * pop.scale
+        crowd = np.bincount(city_of, minlength=C) * pop.weights
         q = r.arrest_share * protest.arrest_probability(
             self.police(), crowd, self.scenario.dynamics.protest.arrest_constant
         )
@@ -247,20 +258,20 @@ class OpinionModel(ModelShell):
         new = np.bincount(np.searchsorted(pop.stops, hit, side="right"), minlength=C)
         if r.backlash > 0 and new.any():
             m = self.scenario.dynamics.media
-            loss = r.backlash * media.visibility(new * pop.scale, m.visibility_reference, m.visibility_floor)
+            loss = r.backlash * media.visibility(new * pop.weights, m.visibility_reference, m.visibility_floor)
             repression.backlash(pop.trust, pop.online, pop.per_city(loss))
         self._new_detained = new
 
     def _phase_record(self) -> None:
         pop, rec, d = self.population, self.records, self.day
         active, new_detained = self._active, self._new_detained
-        scale = pop.scale
+        w = pop.weights  # people per agent, per city
         active_agents = pop.city_sum(active)
-        self.participants = active_agents * scale
+        self.participants = active_agents * w
         rec["participants"][d] = self.participants
         rec["active_agents"][d] = active_agents
-        rec["detained"][d] = [np.count_nonzero(pop.status[sl] == DETAINED) * scale for sl in self._slices]
-        rec["new_detained"][d] = new_detained * scale
+        rec["detained"][d] = [np.count_nonzero(pop.status[sl] == DETAINED) for sl in self._slices] * w
+        rec["new_detained"][d] = new_detained * w
         means = pop.city_mean(pop.opinions)
         rec["mean_trust"][d] = means[:, 0]
         rec["mean_sinophobia"][d] = means[:, 1]
@@ -274,7 +285,7 @@ class OpinionModel(ModelShell):
             for v, arr in enumerate((pop.trust, pop.sinophobia)):
                 b = np.minimum((arr * bins).astype(np.int32), bins - 1)
                 for c, sl in enumerate(self._slices):
-                    self.histograms[d, c, v] = np.bincount(b[sl], minlength=bins) * scale
+                    self.histograms[d, c, v] = np.bincount(b[sl], minlength=bins) * w[c]
 
     # ------------------------------------------------------------------ run
     def run(self, progress: bool | None = None) -> Result:

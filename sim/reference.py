@@ -172,7 +172,8 @@ class ReferenceModel(ModelShell):
                 )
                 self.members[c].append(person)
         self.people = self.agents_by_type[Person]
-        self.scale = scenario.scale
+        self._release_agent_counter()
+        self.weights = (t["population"].to_numpy(dtype=float) / t["agents"].to_numpy(dtype=float)).tolist()
         self.population = t["population"].to_numpy(dtype=float)
         police = t["police_per_1000"].to_numpy(dtype=float)
         self.police_base = [float(police[c]) * self.population[c] / 1000 for c in range(C)]
@@ -280,14 +281,14 @@ class ReferenceModel(ModelShell):
         if not r.enabled:
             return
         self.people.do("serve")
-        crowd = [a * self.scale for a in self.active_today]
+        crowd = [a * w for a, w in zip(self.active_today, self.weights)]
         self.detain_probability = [r.arrest_share * p for p in self._arrest(crowd)]
         self.people.do("face_police")
         if r.backlash > 0 and any(self.new_detained):
             m = self.scenario.dynamics.media
             self.backlash_loss = [
-                r.backlash * _visibility(d * self.scale, m.visibility_reference, m.visibility_floor)
-                for d in self.new_detained
+                r.backlash * _visibility(d * w, m.visibility_reference, m.visibility_floor)
+                for d, w in zip(self.new_detained, self.weights)
             ]
             self.people.do("suffer_backlash")
 
@@ -296,10 +297,10 @@ class ReferenceModel(ModelShell):
         for c, ms in enumerate(self.members):
             n = len(ms)
             active = self.active_today[c]
-            rec["participants"][d, c] = active * self.scale
+            rec["participants"][d, c] = active * self.weights[c]
             rec["active_agents"][d, c] = active
-            rec["detained"][d, c] = sum(1 for q in ms if q.status == DETAINED) * self.scale
-            rec["new_detained"][d, c] = self.new_detained[c] * self.scale
+            rec["detained"][d, c] = sum(1 for q in ms if q.status == DETAINED) * self.weights[c]
+            rec["new_detained"][d, c] = self.new_detained[c] * self.weights[c]
             rec["mean_trust"][d, c] = sum(q.trust for q in ms) / n
             rec["mean_sinophobia"][d, c] = sum(q.sinophobia for q in ms) / n
             if self.scenario.dynamics.protest.enabled:
@@ -307,7 +308,7 @@ class ReferenceModel(ModelShell):
             else:
                 rec["mean_grievance"][d, c] = sum(q.hardship * (1 - q.trust) for q in ms) / n
             rec["salience"][d, c] = self.salience[c]
-        self.participants = [a * self.scale for a in self.active_today]
+        self.participants = [a * w for a, w in zip(self.active_today, self.weights)]
 
     def step(self) -> None:
         """One day: the phases of :data:`sim.facts.PHASES`, in order (as OpinionModel)."""

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._io import atomic_write, write_json
+from ._io import atomic_write, fresh_directory, write_json
 from .config import Scenario, load_scenario
 from .errors import SimError
 from .facts import RECORDED
@@ -68,7 +68,9 @@ def summary_frame(scenario: Scenario, cities: pd.DataFrame, records: dict[str, n
             "city": names,
             "population": cities["population"].to_numpy(),
             "agents": cities["agents"].to_numpy(),
-            "onset_date": [scenario.date_of(d).isoformat() if d >= 0 else "" for d in onset],
+            "onset_date": pd.array(
+                [scenario.date_of(d).isoformat() if d >= 0 else None for d in onset], dtype="string"
+            ),
             "onset_day": pd.array([d if d >= 0 else None for d in onset], dtype="Int64"),
             "peak_participants": out["peak_participants"],
             "peak_date": [scenario.date_of(d).isoformat() for d in out["peak_day"]],
@@ -278,19 +280,23 @@ class Result:
         )
 
     def save(self, out_dir: str | Path, plots: bool | None = None) -> Path:
-        """Write the run directory (atomically, file by file) and return its path."""
+        """Write the run directory and return its path.
+
+        The directory is written whole or not at all (:func:`sim._io.fresh_directory`): it holds
+        this run's files only, whatever it held before.
+        """
         out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        ts = self.timeseries
-        atomic_write(out / "timeseries.parquet", lambda p: ts.to_parquet(p, index=False))
-        summary = self.summary
-        atomic_write(out / "summary.csv", lambda p: summary.to_csv(p, index=False, lineterminator="\n"))
-        if self.histograms is not None:
-            hist = self.histogram_table()
-            atomic_write(out / "histograms.parquet", lambda p: hist.to_parquet(p, index=False))
-        if self.scenario.outputs.plots if plots is None else plots:
-            self.plot(out / "plots")
-        write_json(out / "manifest.json", self.manifest())
+        with fresh_directory(out) as tmp:
+            ts = self.timeseries
+            atomic_write(tmp / "timeseries.parquet", lambda p: ts.to_parquet(p, index=False))
+            summary = self.summary
+            atomic_write(tmp / "summary.csv", lambda p: summary.to_csv(p, index=False, lineterminator="\n"))
+            if self.histograms is not None:
+                hist = self.histogram_table()
+                atomic_write(tmp / "histograms.parquet", lambda p: hist.to_parquet(p, index=False))
+            if self.scenario.outputs.plots if plots is None else plots:
+                self.plot(tmp / "plots")
+            write_json(tmp / "manifest.json", self.manifest())
         return out
 
     def plot(self, out_dir: str | Path | None = None) -> dict[str, Any]:
@@ -312,7 +318,7 @@ class Result:
         reached = s[s["onset_day"].notna()].sort_values(["onset_day", "city"])
         lines = [f"{self.scenario.name}: {self.n_agents:,} agents × {self.days} days, seed {self.seed}"]
         if len(reached):
-            width = max(len(c) for c in reached["city"])
+            width = max(4, *(len(c) for c in reached["city"]))
             lines.append(f"  {'city':<{width}}  onset       peak participants")
             for _, row in reached.iterrows():
                 lines.append(f"  {row['city']:<{width}}  {row['onset_date']}  {row['peak_participants']:>10,.0f}")

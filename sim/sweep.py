@@ -20,6 +20,7 @@ The store (``DIR``):
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 import json
 import time
@@ -112,7 +113,7 @@ def run_task(task: Task) -> Task:
     Never raises for a failing simulation: the error is recorded in the part.
     """
     t0 = time.perf_counter()
-    row: dict[str, Any] = {"run_id": task["run_id"], "status": "ok", "error": ""}
+    row: dict[str, Any] = {"run_id": task["run_id"], "task_hash": task_hash(task), "status": "ok", "error": ""}
     ts = None
     try:
         scenario = load_scenario(task["base"], {**task["fixed"], **task["params"], "seed": task["seed"]})
@@ -126,6 +127,7 @@ def run_task(task: Task) -> Task:
         row["traceback"] = traceback.format_exc(limit=5)
         for name in task["outcomes"]:
             row[name] = float("nan")
+    row["checksum"] = _checksum(row, task["outcomes"])
     row["wall_s"] = time.perf_counter() - t0
     part = Path(task["out"]) / "runs" / f"{task['run_id']}.parquet"
     if ts is not None:
@@ -136,17 +138,41 @@ def run_task(task: Task) -> Task:
     return {"run_id": task["run_id"], "status": row["status"], "error": row["error"]}
 
 
+def task_hash(task: Task) -> str:
+    """A digest of what a run is (base scenario file and content, overrides, parameters, seed,
+    outcomes): a part on disk counts as this run only if it carries the same digest."""
+    what = {k: task[k] for k in ("run_id", "base_hash", "fixed", "params", "seed", "outcomes") if k in task}
+    return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def scenario_hash(path: str, fixed: dict[str, Any]) -> str:
+    """A digest of a base scenario as resolved (after ``extends``, ``set`` and the fixed overrides)."""
+    resolved = load_scenario(path, fixed).resolved()
+    return hashlib.sha256(json.dumps(resolved, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _checksum(row: dict[str, Any] | pd.Series, outcomes: list[str]) -> str:
+    """A digest of a part's identity and values, so that a part altered on disk is not taken."""
+    values = [row["run_id"], row["task_hash"], row["status"], *(repr(float(row[o])) for o in outcomes)]
+    return hashlib.sha256(json.dumps(values).encode()).hexdigest()[:16]
+
+
 # --------------------------------------------------------------------------- sweep
-def _done_runs(out: Path) -> set[str]:
+def _done_runs(out: Path, tasks: list[Task]) -> set[str]:
+    """Runs whose part on disk is readable, finished ok, and is the part of that very run (same
+    run id and digest); anything else is run again."""
+    expected = {t["run_id"]: (task_hash(t), t["outcomes"]) for t in tasks}
     done = set()
     for part in (out / "runs").glob("*.parquet"):
-        if part.name.endswith(".timeseries.parquet"):
+        if part.name.endswith(".timeseries.parquet") or part.stem not in expected:
             continue
+        digest, outcomes = expected[part.stem]
         try:
-            status = pd.read_parquet(part, columns=["status"])["status"].iat[0]
-        except Exception:  # unreadable: treat as not finished
+            row = pd.read_parquet(part).iloc[0]
+            intact = row["checksum"] == _checksum(row, outcomes)
+        except Exception:  # unreadable, truncated or from an older version: run it again
             continue
-        if status == "ok":
+        if intact and row["status"] == "ok" and row["run_id"] == part.stem and row["task_hash"] == digest:
             done.add(part.stem)
     return done
 
@@ -154,13 +180,16 @@ def _done_runs(out: Path) -> set[str]:
 def run_sweep(
     experiment: Experiment | str | Path,
     out: str | Path | None = None,
-    workers: int | None = None,
+    workers: int | None = 0,
     scheduler: str | None = None,
     resume: bool = False,
     progress: bool = True,
     runner: Callable[[Task], Task] = run_task,
 ) -> pd.DataFrame:
     """Run a sweep into a store and return ``results.parquet`` as a DataFrame.
+
+    ``workers`` and ``scheduler`` as in :func:`sim.ensemble.run_ensemble`: from Python the runs
+    go one after another in this process unless worker processes are asked for.
 
     Raises
     ------
@@ -172,8 +201,12 @@ def run_sweep(
     out = Path(out) if out else Path("sweeps") / exp.name
     design = design_table(exp)
     manifest_path = out / "manifest.json"
+    base_hash = scenario_hash(exp.base, exp.fixed)
     if manifest_path.exists():
-        old = json.loads(manifest_path.read_text())
+        try:
+            old = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise SimError(f"{manifest_path} is damaged ({exc}); choose another --out, or remove the folder") from None
         if not resume:
             raise SimError(f"{out} already holds a sweep; add --resume to continue it, or choose another --out")
         if old.get("experiment") != _jsonable(exp.plain()):
@@ -181,11 +214,17 @@ def run_sweep(
                 f"{out} holds a different experiment ({old.get('experiment', {}).get('name')}); "
                 f"resume it with the same file, or choose another --out"
             )
+        if old.get("base_hash") not in (None, base_hash):
+            raise SimError(
+                f"{out}: the base scenario {exp.base} (or a file it extends) changed since this sweep started; "
+                f"resuming would mix runs of two models. Restore it, or start a new sweep with another --out"
+            )
     (out / "runs").mkdir(parents=True, exist_ok=True)
     write_json(
         manifest_path,
         {
             "experiment": _jsonable(exp.plain()),
+            "base_hash": base_hash,
             "versions": package_versions(),
             "points": int(design["point"].nunique()),
             "runs": len(design),
@@ -193,12 +232,12 @@ def run_sweep(
         },
     )
     atomic_write(out / "design.parquet", lambda p: design.to_parquet(p, index=False))
-    done = _done_runs(out) if resume else set()
     names = [p.path for p in exp.parameters]
     tasks = [
         {
             "run_id": row["run_id"],
             "base": exp.base,
+            "base_hash": base_hash,
             "fixed": exp.fixed,
             "params": {n: _py(row[n]) for n in names},
             "seed": int(row["seed"]),
@@ -207,8 +246,9 @@ def run_sweep(
             "out": str(out.resolve()),
         }
         for row in design.to_dict("records")
-        if row["run_id"] not in done
     ]
+    done = _done_runs(out, tasks) if resume else set()
+    tasks = [t for t in tasks if t["run_id"] not in done]
     for _ in execute(runner, tasks, workers=workers, scheduler=scheduler, progress=progress, desc=exp.name):
         pass  # each run has written its own part file
     return collect(out, design)
@@ -230,8 +270,14 @@ def collect(out: Path, design: pd.DataFrame | None = None) -> pd.DataFrame:
     parts = []
     for run_id in design["run_id"]:
         part = out / "runs" / f"{run_id}.parquet"
-        if part.exists():
-            parts.append(pd.read_parquet(part).drop(columns=["wall_s", "traceback"], errors="ignore"))
+        if not part.exists():
+            continue
+        try:
+            frame = pd.read_parquet(part)
+        except Exception:  # a damaged part counts as missing (resume runs it again)
+            continue
+        if len(frame) == 1 and frame["run_id"].iat[0] == run_id:  # a part copied from another run is not this one
+            parts.append(frame.drop(columns=["wall_s", "traceback", "task_hash", "checksum"], errors="ignore"))
     outcomes = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"run_id": [], "status": []})
     results = design.merge(outcomes, on="run_id", how="left")
     results["status"] = results["status"].fillna("missing")

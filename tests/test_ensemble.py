@@ -86,7 +86,8 @@ def test_cli_compare(tmp_path, capsys):
     assert "ens-no-trigger" in text and "cities reached" in text and "[" in text
     table = pd.read_csv(out / "compare.csv")
     assert list(table["scenario"]) == ["ens", "ens-no-trigger"]
-    assert table.loc[1, "no protest"] == "100%"  # the trigger was the only cause
+    assert table.loc[1, "no_protest_share"] == 1.0  # the trigger was the only cause
+    assert table.loc[0, "national_peak_q95"] > 0 and table.loc[1, "cities_reached_q95"] == 0  # numbers, not text
     assert (out / "compare.png").stat().st_size > 0
 
 

@@ -141,8 +141,8 @@ def test_event_needs_date_or_day(tmp_path):
 
 
 def test_memory_check_before_allocating(tmp_path):
-    text = GOOD.replace("population: 50000", "population: 90000000000")
-    with pytest.raises(ParameterError, match=r"agents need about .* GiB .* use scale ≥ \d+"):
+    text = GOOD.replace("population: 50000", "population: 9000000000")
+    with pytest.raises(ParameterError, match=r"agents in 2 cities over 10 days need about .* GiB .* use scale ≥ \d+"):
         load_scenario(write(tmp_path, text))
 
 

@@ -248,3 +248,40 @@ def test_existing_scheduler_is_used_and_left_running(tmp_path, dask_scheduler):
     pd.testing.assert_frame_equal(res, serial)
     with Client(dask_scheduler) as client:  # still up, still has its workers
         assert len(client.scheduler_info()["workers"]) == 2
+
+
+def test_resume_reruns_parts_that_are_not_this_run(tmp_path):
+    """A part copied over from another run, a part with altered numbers and a truncated part are
+    run again; resumed, the store equals an uninterrupted one."""
+    exp = make(tmp_path)
+    whole = run_sweep(exp, tmp_path / "whole", workers=0, progress=False)
+    store = tmp_path / "s"
+    run_sweep(exp, store, workers=0, progress=False)
+    runs = store / "runs"
+    (runs / "r0001.parquet").write_bytes((runs / "r0002.parquet").read_bytes())  # another run's part
+    part = pd.read_parquet(runs / "r0003.parquet")
+    part.loc[0, "national_peak"] = part.loc[0, "national_peak"] + 1000  # altered numbers, valid Parquet
+    part.to_parquet(runs / "r0003.parquet", index=False)
+    (runs / "r0004.parquet").write_bytes((runs / "r0004.parquet").read_bytes()[:100])  # truncated
+    res = run_sweep(exp, store, workers=0, progress=False, resume=True)
+    pd.testing.assert_frame_equal(res, whole)
+
+
+def test_resume_refuses_a_changed_base_scenario(tmp_path):
+    exp = make(tmp_path)
+    store = tmp_path / "s"
+    run_sweep(exp, store, workers=0, progress=False)
+    base = tmp_path / "base.yaml"
+    base.write_text(base.read_text().replace("days: 6", "days: 7"))
+    with pytest.raises(SimError, match=r"base scenario .* changed since this sweep started"):
+        run_sweep(exp, store, workers=0, progress=False, resume=True)
+
+
+def test_truncated_sweep_manifest_is_one_line(tmp_path, capsys):
+    exp = make(tmp_path)
+    store = tmp_path / "s"
+    run_sweep(exp, store, workers=0, progress=False)
+    (store / "manifest.json").write_text('{"experiment": {"na')
+    assert main(["sweep", str(exp), "--out", str(store), "--workers", "0", "--resume", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "manifest.json is damaged" in err

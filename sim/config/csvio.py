@@ -7,7 +7,10 @@ from pathlib import Path
 
 from ..errors import DataError
 
-__all__ = ["read_csv_rows"]
+__all__ = ["MAX_CSV_BYTES", "read_csv_rows"]
+
+#: Largest data table read (a cities table of every municipality in a country is far smaller).
+MAX_CSV_BYTES = 50_000_000
 
 
 def read_csv_rows(
@@ -37,8 +40,15 @@ def read_csv_rows(
         Naming the file (and line): missing file, undecodable text, bad CSV, missing columns.
     """
     source = str(path)
+    p = Path(path)
+    if p.exists() and not p.is_file():
+        raise DataError("not a regular file (a directory, device or pipe); give a CSV file", source=source)
+    if p.is_file() and p.stat().st_size > MAX_CSV_BYTES:
+        raise DataError(
+            f"the file is {p.stat().st_size:,} bytes; data tables are limited to {MAX_CSV_BYTES:,}", source=source
+        )
     try:
-        handle = open(path, newline="", encoding="utf-8")  # noqa: SIM115 - closed by the with below
+        handle = open(path, newline="", encoding="utf-8-sig")  # a byte-order mark is dropped  # noqa: SIM115 - closed by the with below
     except OSError:
         raise DataError(f"{what} file not found", source=source) from None
     try:

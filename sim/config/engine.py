@@ -14,6 +14,7 @@ import dataclasses
 import datetime as dt
 import difflib
 import math
+import re
 import types
 import typing
 from collections.abc import Iterable
@@ -106,13 +107,18 @@ def _number(value: Any, path: Path_, ctx: Ctx, meta: dict[str, Any], whole: bool
     return float(value)
 
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
 def _date(value: Any, path: Path_, ctx: Ctx) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
     try:
-        return dt.date.fromisoformat(str(value))
+        if not isinstance(value, str) or not _ISO_DATE.match(value.strip()):
+            raise ValueError(value)  # Python also reads 20190901; the format is YYYY-MM-DD only
+        return dt.date.fromisoformat(value.strip())
     except ValueError:
         raise ctx.error(
             path, f"{fmt(value)} is not a date; write YYYY-MM-DD, e.g. 2019-09-02", ParameterError

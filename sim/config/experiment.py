@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,11 @@ OUTCOMES = (
 )
 
 DESIGNS = ("grid", "lhs", "sobol")
+
+#: Most runs one experiment may hold (points × replicates), checked before any design is built.
+MAX_RUNS = 1_000_000
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 _KEYS = [
     "name",
@@ -133,6 +139,12 @@ def _whole(raw: dict[str, Any], key: str, default: int | None, lo: int, ctx: Ctx
 
 def _parameter(name: str, spec: Any, design: str, base: Scenario, resolved: dict[str, Any], ctx: Ctx) -> Parameter:
     ppath = ("parameters", name)
+    if name == "seed":
+        raise ctx.error(
+            ppath,
+            "'seed' cannot be swept: each run's seed derives from the experiment's 'seed', point and "
+            "replicate; set 'seed' at the top level, and 'replicates'",
+        )
     current = _lookup(resolved, name)
     is_int = isinstance(current, int) and not isinstance(current, bool)
     if isinstance(spec, list):
@@ -221,6 +233,20 @@ def load_experiment(path: str | Path) -> Experiment:
         )
     resolved = base_scenario.resolved()
     params = [_parameter(str(name), spec, design, base_scenario, resolved, ctx) for name, spec in params_raw.items()]
+    if design == "grid":
+        points = math.prod(len(p.values) if p.values is not None else (p.steps or 1) for p in params)
+    else:
+        points = samples or 0
+    if points * replicates > MAX_RUNS:
+        where = ("replicates",) if points <= MAX_RUNS else (("parameters",) if design == "grid" else ("samples",))
+        raise ctx.error(
+            where,
+            f"the design has {points:,} points × {replicates:,} replicates = {points * replicates:,} runs; "
+            f"at most {MAX_RUNS:,} runs per experiment",
+        )
+    name = str(raw.get("name", path.stem))
+    if not _SAFE_NAME.match(name) or name in (".", ".."):
+        raise ctx.error(("name",), f"name {name!r} names the output folder; use letters, digits, '-', '_' and '.'")
     outcomes = raw.get("outcomes", ["cities_reached", "first_onset_day", "national_peak", "total_detained"])
     if not isinstance(outcomes, list) or not outcomes:
         raise ctx.error(("outcomes",), f"expected a non-empty list; allowed: {', '.join(OUTCOMES)}")
@@ -237,7 +263,7 @@ def load_experiment(path: str | Path) -> Experiment:
     if not isinstance(keep, bool):
         raise ctx.error(("keep_timeseries",), "use true or false")
     return Experiment(
-        name=str(raw.get("name", path.stem)),
+        name=name,
         base=str(base),
         design=design,
         seed=seed,

@@ -8,15 +8,15 @@ import copy
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..errors import ScenarioError
-from .yamlio import LineMap, read_yaml
-from .yamlio import load as load_yaml
+from .yamlio import LineMap, parse_yaml, read_yaml
 
 __all__ = ["apply_overrides", "merge", "parse_set", "read_with_extends"]
 
 Overrides = dict[str, Any] | list[str]
+
+#: How many files an ``extends:`` chain may hold.
+MAX_EXTENDS = 20
 
 
 def merge(base: Any, child: Any) -> Any:
@@ -69,6 +69,8 @@ def _read_extends_only(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, An
     if not isinstance(parent, str):
         raise error("extends must be a path to another scenario file")
     ppath = (path.parent / parent).resolve()
+    if len(seen) >= MAX_EXTENDS:
+        raise error(f"extends goes more than {MAX_EXTENDS} files deep; flatten the chain")
     if ppath in seen:
         raise error(f"extends forms a cycle through {ppath}")
     if not ppath.exists():
@@ -101,11 +103,36 @@ def parse_set(assignment: str) -> tuple[str, Any]:
     key = key.strip()
     if not key:
         raise ScenarioError(f"--set '{assignment}' has an empty PATH", source="--set")
+    if not text.strip():
+        return key, ""
     try:
-        value = load_yaml(text) if text.strip() else ""
-    except yaml.YAMLError:
+        value, _ = parse_yaml(text, f"--set {key}")
+    except ScenarioError as exc:
+        if "not valid YAML" not in exc.message:
+            raise  # hostile, not merely text: too deep, too many aliases
         value = text
+    _check_plain(value, assignment)
     return key, value
+
+
+def _check_plain(value: Any, assignment: str, depth: int = 0) -> None:
+    """A --set value holds text, numbers, booleans, null, lists and mappings only."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return
+    if isinstance(value, list):
+        for v in value:
+            _check_plain(v, assignment, depth + 1)
+        return
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_plain(k, assignment, depth + 1)
+            _check_plain(v, assignment, depth + 1)
+        return
+    raise ScenarioError(
+        f"--set '{assignment}': a value of type {type(value).__name__} is not allowed; "
+        f"use text, numbers, true/false, lists or mappings",
+        source="--set",
+    )
 
 
 def _set_one(out: dict[str, Any], dotted: str, value: Any, source: str) -> list[Any]:
@@ -124,6 +151,14 @@ def _set_one(out: dict[str, Any], dotted: str, value: Any, source: str) -> list[
                 parts[k] = idx
                 walked.append(idx)
                 continue
+            if idx == len(node):  # one past the end, but a field inside it: there is nothing to change
+                example = ".".join(map(str, parts[:k])) + f".{idx}" + "={kind: focal_date, day: 3}"
+                raise ScenarioError(
+                    f"index {idx} is one past the end of a list of {len(node)}: a new item is added whole, "
+                    f"e.g. --set {example!s}, and changed field by field afterwards",
+                    source=source,
+                    path=dotted,
+                )
             if not -len(node) <= idx < len(node):
                 raise ScenarioError(
                     f"index {idx} is out of range; the list has {len(node)} items (index {len(node)} appends)",

@@ -19,15 +19,16 @@ from typing import Any
 
 from ..errors import ParameterError
 from ..events import Event
-from ..facts import BYTES_PER_AGENT, SCRATCH_BYTES_PER_AGENT
+from ..facts import BYTES_PER_AGENT, RECORDED, SCRATCH_BYTES_PER_AGENT
 from .engine import Ctx, build, check_keys
 from .fields import param
+from .observed import read_observed
 from .overrides import Overrides, apply_overrides, read_with_extends
 from .schema import City, Dynamics, GeographySpec, Outputs, PopulationSpec
 from .sections import build_events, build_geography, build_population
 from .yamlio import LineMap
 
-__all__ = ["Scenario", "estimated_bytes", "load_scenario", "plain"]
+__all__ = ["Scenario", "estimated_bytes", "load_scenario", "memory_parts", "plain"]
 
 #: Top-level keys of a scenario file.
 TOP_KEYS = [
@@ -126,9 +127,23 @@ def memory_available() -> int:
         return 1 << 62
 
 
-def estimated_bytes(n_agents: int) -> int:
-    """Memory a run of ``n_agents`` needs: state plus scratch buffers."""
-    return n_agents * (BYTES_PER_AGENT + SCRATCH_BYTES_PER_AGENT)
+def memory_parts(scenario: Scenario) -> dict[str, int]:
+    """Bytes a run of ``scenario`` needs, by what grows with the input: per-agent state and
+    scratch buffers, the dense city-by-city distances and network weights (with temporaries),
+    the daily records (arrays and tables) and, if kept, the histograms and their table."""
+    cities, days = len(scenario.cities), scenario.days
+    hist = scenario.outputs.histograms
+    return {
+        "people": scenario.n_agents * (BYTES_PER_AGENT + SCRATCH_BYTES_PER_AGENT),
+        "cities": 6 * cities * cities * 8,
+        "records": days * cities * (len(RECORDED) + 1) * 8 * 3,
+        "histograms": days * cities * 2 * scenario.outputs.histogram_bins * 8 * 6 if hist else 0,
+    }
+
+
+def estimated_bytes(scenario: Scenario) -> int:
+    """Memory a run of ``scenario`` needs (the sum of :func:`memory_parts`)."""
+    return sum(memory_parts(scenario).values())
 
 
 def load_scenario(source: str | Path | dict[str, Any], overrides: Overrides | None = None) -> Scenario:
@@ -182,6 +197,12 @@ def validate(raw: dict[str, Any], lines: LineMap, name: str, base_dir: Path) -> 
         ctx,
         skip=("geography", "population", "dynamics", "events", "outputs", "observed", "source", "raw", "lines"),
     )
+    try:
+        base.start + dt.timedelta(days=base.days)
+    except OverflowError:
+        raise ctx.error(
+            ("start",), f"start {base.start} plus {base.days} days goes past the year 9999", ParameterError
+        ) from None
     geography = build_geography(raw.get("geography"), ("geography",), ctx, base_dir)
     names = [c.name for c in geography.cities]
     population = build_population(raw.get("population"), ("population",), ctx, names)
@@ -196,6 +217,7 @@ def validate(raw: dict[str, Any], lines: LineMap, name: str, base_dir: Path) -> 
         observed = str(base_dir / observed)
         if not Path(observed).exists():
             raise ctx.error(("observed",), f"file '{observed}' not found; paths are relative to the scenario file")
+        read_observed(observed, names, base.start)  # a malformed file fails now, not after the run
     scenario = dataclasses.replace(
         base,
         geography=geography,
@@ -242,13 +264,26 @@ def _check_size(scenario: Scenario, ctx: Ctx) -> None:
                 f"{city.population}",
                 ParameterError,
             )
-    need = estimated_bytes(scenario.n_agents)
-    have = memory_available()
+    parts = memory_parts(scenario)
+    need, have = sum(parts.values()), memory_available()
     if need > have:
-        factor = math.ceil(need / have * scenario.scale)
+        gib = {k: v / 2**30 for k, v in parts.items()}
+        biggest = max(parts, key=lambda k: parts[k])
+        fix = {
+            "people": ("scale", f"use scale ≥ {math.ceil(need / have * scenario.scale)}"),
+            "cities": (
+                "geography",
+                f"{len(scenario.cities):,} cities need a dense network of {gib['cities']:.1f} GiB; use fewer cities",
+            ),
+            "records": ("days", f"{scenario.days:,} days of records need {gib['records']:.1f} GiB; use fewer days"),
+            "histograms": (
+                "outputs",
+                f"histograms need {gib['histograms']:.1f} GiB; set outputs.histograms: false or use fewer days or bins",
+            ),
+        }[biggest]
         raise ctx.error(
-            ("scale",),
-            f"{scenario.n_agents:,} agents need about {need / 2**30:.1f} GiB but "
-            f"{have / 2**30:.1f} GiB is available; use scale ≥ {factor}",
+            (fix[0],),
+            f"{scenario.n_agents:,} agents in {len(scenario.cities):,} cities over {scenario.days:,} days need about "
+            f"{need / 2**30:.1f} GiB but {have / 2**30:.1f} GiB is available; {fix[1]}",
             ParameterError,
         )

@@ -125,7 +125,7 @@ class City:
     """One city node. Optional fields fall back to the dynamics' defaults."""
 
     name: str = param("")
-    population: int = param(1, 1, None, "people")
+    population: int = param(1, 1, 10**10, "people")
     lat: float = param(0.0, -90.0, 90.0, "degrees")
     lon: float = param(0.0, -180.0, 180.0, "degrees")
     media_reach: float | None = param(None, 0.0, 1.0, "share of people online", "overrides dynamics.media.reach")

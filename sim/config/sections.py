@@ -75,7 +75,7 @@ def build_dist(raw: Any, path: Path_, ctx: Ctx, base: Dist | None = None) -> Dis
 
 def check_city(name: Any, city_names: list[str], path: Path_, ctx: Ctx) -> None:
     """Refuse a city name that is not in the scenario, with the closest one."""
-    if name not in city_names:
+    if not isinstance(name, str) or name not in city_names:
         shown = ", ".join(city_names[:30]) + (" ..." if len(city_names) > 30 else "")
         raise ctx.error(
             path, f"unknown city '{name}'; {hint(name, city_names, cutoff=0.5)}cities in this scenario: {shown}"
@@ -129,7 +129,7 @@ def build_events(
         if not isinstance(item, dict):
             raise ctx.error(epath, f"expected an event mapping, got {fmt(item)}")
         kind = item.get("kind")
-        if kind not in EVENT_KINDS:
+        if not isinstance(kind, str) or kind not in EVENT_KINDS:
             raise ctx.error(
                 (*epath, "kind") if "kind" in item else epath,
                 f"event kind {fmt(kind)} is unknown{hint(kind, EVENT_KINDS, paren=True)}; "
@@ -162,6 +162,8 @@ def build_events(
                 raise ctx.error((*epath, "cities"), "expected 'all' or a non-empty list of city names")
             for j, name in enumerate(cities_raw):
                 check_city(name, city_names, (*epath, "cities", j), ctx)
+                if name in cities_raw[:j]:
+                    raise ctx.error((*epath, "cities", j), f"city '{name}' is listed twice; list each city once")
             cities = tuple(cities_raw)
         events.append(dataclasses.replace(ev, kind=kind, day=day, date=date, cities=cities))
     return tuple(events)
@@ -225,7 +227,7 @@ def build_geography(raw: Any, path: Path_, ctx: Ctx, base_dir: Path) -> Geograph
         )
     if isinstance(craw, str):
         file = base_dir / craw
-        if not file.is_file():
+        if not file.exists():
             raise ctx.error(
                 (*path, "cities"), f"cities file '{file}' not found; paths are relative to the scenario file"
             )
@@ -239,6 +241,10 @@ def build_geography(raw: Any, path: Path_, ctx: Ctx, base_dir: Path) -> Geograph
         cities = tuple(build(City, c, (*path, "cities", i), ctx) for i, c in enumerate(craw))
     else:
         raise ctx.error((*path, "cities"), "expected a non-empty list of cities or a CSV path")
+    for i, c in enumerate(cities):
+        if not c.name.strip():
+            where = (*path, "cities", i, "name") if isinstance(craw, list) else (*path, "cities")
+            raise ctx.error(where, f"city {i + 1} has an empty name; every city needs a name")
     names = [c.name for c in cities]
     dup = sorted(n for n, k in Counter(names).items() if k > 1)
     if dup:

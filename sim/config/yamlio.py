@@ -7,6 +7,7 @@ line marks, which we flatten into ``{path tuple: (source, line)}``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,35 +18,75 @@ from ..errors import ScenarioError
 Origin = tuple[str, int | None]
 
 
+#: Limits on input files, so that a hostile or mistaken file fails in seconds with one line.
+MAX_FILE_BYTES = 2_000_000
+MAX_VALUES = 200_000  # values after aliases are expanded ("billion laughs")
+MAX_DEPTH = 64
+
+
 class Loader(yaml.SafeLoader):
-    """The safe loader, except that dates stay text (the validator parses them,
-    so that an impossible date such as 2019-13-01 gets a clear error)."""
+    """The safe loader, except that dates stay text (the validator parses them, so that an
+    impossible date such as 2019-13-01 gets a clear error), and numbers such as ``1e3`` are
+    numbers (YAML 1.2; YAML 1.1 reads them as text)."""
 
 
 Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)  # type: ignore[type-var]
+Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
 
 
-def load(text: str):
+def load(text: str) -> Any:
     """``yaml.load`` with :class:`Loader` (safe: no arbitrary objects)."""
     return yaml.load(text, Loader=Loader)
 
 
-LineMap = dict[tuple, Origin]
+LineMap = dict[tuple[Any, ...], Origin]
 
 
-def _walk(node: yaml.Node, path: tuple, source: str, out: LineMap) -> None:
-    out[path] = (source, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = key_node.value
-            out[(*path, key)] = (source, key_node.start_mark.line + 1)
-            _walk(value_node, (*path, key), source, out)
-            # the key's own line is more useful than the value's for scalars
-            if isinstance(value_node, yaml.ScalarNode):
-                out[(*path, key)] = (source, key_node.start_mark.line + 1)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _walk(item, (*path, i), source, out)
+class _Walk:
+    """Flattens a node tree into a line map, refusing duplicate keys, deep nesting and alias
+    expansions beyond :data:`MAX_VALUES`."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.lines: LineMap = {}
+        self.count = 0
+
+    def error(self, node: yaml.Node, message: str) -> ScenarioError:
+        return ScenarioError(message, source=self.source, line=node.start_mark.line + 1)
+
+    def walk(self, node: yaml.Node, path: tuple[Any, ...]) -> None:
+        self.count += 1
+        if self.count > MAX_VALUES:
+            raise self.error(
+                node,
+                f"more than {MAX_VALUES:,} values once aliases are expanded; write the values out or use fewer aliases",
+            )
+        if len(path) > MAX_DEPTH:
+            raise self.error(node, f"nested more than {MAX_DEPTH} levels deep (or an alias refers to itself)")
+        self.lines[path] = (self.source, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, value_node in node.value:
+                key = key_node.value
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise self.error(key_node, "a key must be a plain name, not a list or mapping")
+                if key in seen:
+                    raise self.error(
+                        key_node, f"duplicate key '{key}' (first on line {seen[key]}); each key may appear once"
+                    )
+                seen[key] = key_node.start_mark.line + 1
+                self.lines[(*path, key)] = (self.source, key_node.start_mark.line + 1)
+                self.walk(value_node, (*path, key))
+                # the key's own line is more useful than the value's for scalars
+                if isinstance(value_node, yaml.ScalarNode):
+                    self.lines[(*path, key)] = (self.source, key_node.start_mark.line + 1)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                self.walk(item, (*path, i))
 
 
 def read_yaml(path: str | Path) -> tuple[Any, LineMap]:
@@ -60,24 +101,41 @@ def read_yaml(path: str | Path) -> tuple[Any, LineMap]:
     Raises
     ------
     ScenarioError
-        If the file is missing, unreadable, or not valid YAML.
+        If the file is missing, not a regular file, larger than :data:`MAX_FILE_BYTES`,
+        unreadable, or not valid YAML (or hostile: see :func:`parse_yaml`).
     """
     path = Path(path)
     source = str(path)
+    if not path.exists():
+        raise ScenarioError("file not found; check the path", source=source)
+    if not path.is_file():
+        raise ScenarioError("not a regular file (a directory, device or pipe); give a YAML file", source=source)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError("file not found; check the path", source=source) from None
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ScenarioError(
+                f"the file is {size:,} bytes; input files are limited to {MAX_FILE_BYTES:,} bytes", source=source
+            )
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"cannot read the file ({exc})", source=source) from None
+        raise ScenarioError(f"cannot read the file ({exc}); save it as UTF-8 text", source=source) from None
     return parse_yaml(text, source)
 
 
 def parse_yaml(text: str, source: str) -> tuple[Any, LineMap]:
-    """Parse YAML text (safe loader only); see :func:`read_yaml`."""
+    """Parse YAML text (safe loader only); see :func:`read_yaml`.
+
+    Refuses duplicate keys, nesting deeper than :data:`MAX_DEPTH` and aliases that expand to
+    more than :data:`MAX_VALUES` values, before building anything from them.
+    """
+    if len(text) > MAX_FILE_BYTES:
+        raise ScenarioError(f"the text is longer than {MAX_FILE_BYTES:,} characters", source=source)
     try:
-        data = load(text)
         node = yaml.compose(text, Loader=Loader)
+        walker = _Walk(source)
+        if node is not None:
+            walker.walk(node, ())
+        data = load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -87,7 +145,6 @@ def parse_yaml(text: str, source: str) -> tuple[Any, LineMap]:
         ) from None
     except yaml.YAMLError as exc:
         raise ScenarioError(f"not valid YAML: {exc}", source=source) from None
-    lines: LineMap = {}
-    if node is not None:
-        _walk(node, (), source, lines)
-    return data, lines
+    except RecursionError:
+        raise ScenarioError(f"nested too deeply (more than {MAX_DEPTH} levels)", source=source) from None
+    return data, walker.lines
