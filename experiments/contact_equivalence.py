@@ -86,6 +86,7 @@ def compare(
                 "uniform_reached": float(np.mean(b < days)),
                 "p": _ks(a, b),
                 "power_1day": _power(b, rng),
+                "power_2day": _power(b, rng, shift=2.0),
             }
         )
     peak_c = np.log10(np.maximum(circ.national["national_peak"].to_numpy(float), 1))

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import logging
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -26,6 +29,10 @@ from .errors import SimError
 __all__ = ["dask_client", "execute", "run_seed"]
 
 Task = dict[str, Any]
+
+#: How many times a task whose worker died is tried again before it is recorded as failed
+#: (``KilledWorker``): a run that kills its worker three times in a row will not finish.
+ALLOWED_FAILURES = 3
 
 #: Seconds to wait for a Dask scheduler to answer before giving up.
 SCHEDULER_TIMEOUT_S = 10
@@ -136,18 +143,33 @@ def _on_cluster(client: Any, fn: Callable[[Task], Task], tasks: list[Task]) -> I
     window = 2 * max(1, len(client.scheduler_info()["workers"]))
     pending = iter(tasks)
     running = as_completed()
+    submitted: dict[str, Task] = {}
+
+    def submit(task: Task) -> None:
+        fut = client.submit(fn, task, pure=False)
+        submitted[fut.key] = task
+        running.add(fut)
+
     for task in itertools.islice(pending, window):
-        running.add(client.submit(fn, task, pure=False))
+        submit(task)
     for fut in running:
+        task = submitted.pop(fut.key)
         try:
             res = fut.result()
-        except Exception as exc:  # e.g. KilledWorker: the task could not be run
-            res = {"run_id": None, "status": "failed", "error": f"{type(exc).__name__}: {exc}"}
+        except Exception as exc:  # e.g. KilledWorker: the worker died on every try (killed, out of memory)
+            res = {
+                "run_id": task.get("run_id"),
+                "index": task.get("index"),
+                "seed": task.get("seed"),
+                "status": "failed",
+                "error": f"{type(exc).__name__}: {exc}",
+                "task": task,
+            }
         fut.release()
         yield res
         nxt = next(pending, None)
         if nxt is not None:
-            running.add(client.submit(fn, nxt, pure=False))
+            submit(nxt)
 
 
 @contextlib.contextmanager
@@ -162,7 +184,7 @@ def _cluster_config() -> Iterator[None]:
     }
     environ["MALLOC_ARENA_MAX"] = 1  # one worker thread runs tasks: keep it on glibc's main arena
     with dask.config.set(
-        {"distributed.scheduler.allowed-failures": 10, "distributed.nanny.pre-spawn-environ": environ}
+        {"distributed.scheduler.allowed-failures": ALLOWED_FAILURES, "distributed.nanny.pre-spawn-environ": environ}
     ):
         yield
 
@@ -172,7 +194,7 @@ def local_cluster(workers: int | None = None) -> Any:
     per core), set up for simulations.
 
     Dask retries a task whose worker died up to ``distributed.scheduler.allowed-failures`` times
-    (raised here to 10). Dask's nanny sets ``MALLOC_TRIM_THRESHOLD_=65536`` in its workers, which
+    (set here to :data:`ALLOWED_FAILURES`). Dask's nanny sets ``MALLOC_TRIM_THRESHOLD_=65536`` in its workers, which
     switches off glibc's dynamic mmap threshold: every large array is then mmap'ed and page-faulted
     afresh and a run takes about 35% longer (measured, docs/sweeps.md), so the cluster keeps the
     nanny's thread limits and drops the trim. Tasks run in a worker thread, which glibc serves from
@@ -182,14 +204,30 @@ def local_cluster(workers: int | None = None) -> Any:
     """
     from distributed import LocalCluster
 
-    with _cluster_config():
+    with _cluster_config(), _workers_ignore_interrupts():
         return LocalCluster(
             n_workers=workers or os.cpu_count() or 1,
             threads_per_worker=1,
             processes=True,
             dashboard_address=":0",
-            silence_logs=40,
+            silence_logs=logging.CRITICAL,
         )
+
+
+@contextlib.contextmanager
+def _workers_ignore_interrupts() -> Iterator[None]:
+    """Start worker processes with SIGINT ignored (an ignored signal stays ignored through exec, and
+    Python then installs no KeyboardInterrupt handler), so that Ctrl-C, which a terminal sends to
+    the whole process group, reaches only this process: it stops cleanly and closes the cluster,
+    instead of every worker printing a traceback."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager

@@ -249,9 +249,19 @@ def run_sweep(
     ]
     done = _done_runs(out, tasks) if resume else set()
     tasks = [t for t in tasks if t["run_id"] not in done]
-    for _ in execute(runner, tasks, workers=workers, scheduler=scheduler, progress=progress, desc=exp.name):
-        pass  # each run has written its own part file
+    for res in execute(runner, tasks, workers=workers, scheduler=scheduler, progress=progress, desc=exp.name):
+        if res["status"] != "ok" and "task" in res:  # the run's worker died: record why
+            _failure_part(res["task"], res["error"])
     return collect(out, design)
+
+
+def _failure_part(task: Task, error: str) -> None:
+    """The part of a run that could not write its own (its worker died on every try)."""
+    row: dict[str, Any] = {"run_id": task["run_id"], "task_hash": task_hash(task), "status": "failed", "error": error}
+    row.update({name: float("nan") for name in task["outcomes"]})
+    row["checksum"] = _checksum(row, task["outcomes"])
+    frame = pd.DataFrame([row])
+    atomic_write(Path(task["out"]) / "runs" / f"{task['run_id']}.parquet", lambda p: frame.to_parquet(p, index=False))
 
 
 def _py(v: Any) -> Any:

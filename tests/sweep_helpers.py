@@ -21,3 +21,10 @@ def failing_runner(task: dict) -> dict:
     if task["run_id"] == "r0002":
         task = {**task, "params": {**task["params"], "dynamics.influence.rate": 5.0}}
     return run_task(task)
+
+
+def always_killing_runner(task: dict) -> dict:
+    """Run r0002 kills its worker every time it is tried (as an out-of-memory kill would)."""
+    if task["run_id"] == "r0002":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return run_task(task)

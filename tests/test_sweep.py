@@ -19,7 +19,7 @@ from sim.executor import run_seed
 from sim.sweep import design_table, run_sweep
 
 from .conftest import SCENARIOS
-from .sweep_helpers import failing_runner, killing_runner
+from .sweep_helpers import always_killing_runner, failing_runner, killing_runner
 
 BASE = """\
 name: towns
@@ -285,3 +285,20 @@ def test_truncated_sweep_manifest_is_one_line(tmp_path, capsys):
     assert main(["sweep", str(exp), "--out", str(store), "--workers", "0", "--resume", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "manifest.json is damaged" in err
+
+
+@pytest.mark.slow
+def test_a_run_that_kills_its_worker_is_recorded_and_the_sweep_finishes(tmp_path):
+    """On a loaded machine (a busy process beside it), a run whose worker dies on every try is
+    retried a bounded number of times, then recorded as failed with its cause; the others finish."""
+    exp = make(tmp_path)
+    busy = subprocess.Popen([sys.executable, "-c", "import time\nt = time.time()\nwhile time.time() - t < 120: pass"])
+    try:
+        t0 = time.time()
+        res = run_sweep(exp, tmp_path / "k", workers=2, progress=False, runner=always_killing_runner)
+        assert time.time() - t0 < 240
+    finally:
+        busy.kill()
+    bad = res.set_index("run_id").loc["r0002"]
+    assert bad["status"] == "failed" and "KilledWorker" in bad["error"]
+    assert (res.drop(index=res.index[res["run_id"] == "r0002"])["status"] == "ok").all()
