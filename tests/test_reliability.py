@@ -98,7 +98,11 @@ def test_readme_python_section_runs_as_a_plain_script(tmp_path):
     assert proc.stdout.strip() == "ok 5 3"
 
 
-def test_unreachable_scheduler_is_one_line(tmp_path, capsys):
+def test_unreachable_scheduler_is_one_line(tmp_path, capsys, monkeypatch):
+    """One line, within the connection timeout (10 s in use; 2 s here to keep the test short)."""
+    import sim.executor
+
+    monkeypatch.setattr(sim.executor, "SCHEDULER_TIMEOUT_S", 2)
     path = ROOT / "scenarios" / "two_towns.yaml"
     code = main(["run", str(path), "--seeds", "2", "--scheduler", "tcp://127.0.0.1:9", "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err

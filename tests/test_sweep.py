@@ -107,6 +107,7 @@ def test_results_identical_with_0_1_2_workers(tmp_path, dask_scheduler):
     assert {"run_id", "point", "replicate", "seed", "population.hardship.mean"} <= set(res.columns)
 
 
+@pytest.mark.slow
 def test_worker_killed_mid_run_loses_nothing(tmp_path, dask_scheduler):
     exp = make(tmp_path)
     serial = run_sweep(exp, tmp_path / "serial", workers=0, progress=False)
