@@ -111,8 +111,8 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--resume", action="store_true", help="continue a sweep: skip finished runs")
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    pl = sub.add_parser("plot", help="draw the plots of a sweep store or redraw those of a run directory")
-    pl.add_argument("directory", help="a sweep store (sim sweep --out) or a run directory (sim run --out)")
+    pl = sub.add_parser("plot", help="redraw the plots of a run, ensemble or compare directory, or a sweep store")
+    pl.add_argument("directory", help="written by sim run [--seeds], sim compare or sim sweep")
     pl.add_argument("--out", help="where to write the PNGs (default DIRECTORY/plots)")
     return parser
 
@@ -221,21 +221,36 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from . import plotting
+    from .ensemble import Ensemble
     from .results import Result
     from .sweep import load_sweep
 
     d = Path(args.directory)
     if not d.is_dir():
-        raise SimError(f"{d}: not found (give a run directory or a sweep store)")
+        raise SimError(f"{d}: not found (give a run, ensemble or compare directory, or a sweep store)")
     out = Path(args.out) if args.out else d / "plots"
     if (d / "design.parquet").exists():
         figs = plotting.sweep_figures(load_sweep(d), d, out)
     elif (d / "manifest.json").exists() and (d / "timeseries.parquet").exists():
         figs = Result.load(d).plot(out)
+    elif (d / "records.npz").exists():
+        figs = plotting.ensemble_figures(Ensemble.load(d), out)
+    elif (d / "compare.csv").exists():
+        members = sorted(p.parent for p in d.glob("*/records.npz"))
+        if not members:
+            raise SimError(f"{d}: a compare directory without its ensembles' records.npz (written by sim 0.2+)")
+        ensembles = [Ensemble.load(m) for m in members]
+        order = {name: i for i, name in enumerate(pd.read_csv(d / "compare.csv")["scenario"])}
+        ensembles.sort(key=lambda e: order.get(e.scenario.name, len(order)))
+        figs = {"compare": plotting.compare_figure(ensembles)}
+        plotting.save(figs["compare"], out / "compare.png")
     else:
         raise SimError(
-            f"{d}: neither a sweep store (design.parquet) nor a run directory (manifest.json + timeseries.parquet)"
+            f"{d}: not a run directory (manifest.json + timeseries.parquet), an ensemble (records.npz), "
+            f"a compare directory (compare.csv) or a sweep store (design.parquet)"
         )
     for name in figs:
         print(out / f"{name}.png")

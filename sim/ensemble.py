@@ -13,6 +13,7 @@ An :class:`Ensemble` has the accessors of a :class:`~sim.results.Result`, over s
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from .facts import RECORDED
 from .geography import Geography
 from .metrics import city_outcomes, national_outcomes
 from .model import OpinionModel, ScenarioLike
-from .results import observed_fit, package_versions, summary_frame
+from .results import observed_fit, package_versions, scenario_from_input, self_contained_input, summary_frame
 
 __all__ = ["BAND_METRICS", "QUANTILES", "Ensemble", "compare_numbers", "compare_table", "ensemble_task", "run_ensemble"]
 
@@ -79,6 +80,27 @@ class Ensemble:
     @property
     def onset_min(self) -> float:
         return self.scenario.outputs.onset_min_participants
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Ensemble:
+        """Rebuild an Ensemble from a directory written by :meth:`save` (for ``sim plot``)."""
+        directory = Path(directory)
+        try:
+            manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+            with np.load(directory / "records.npz") as data:
+                seeds = [int(s) for s in data["seeds"]]
+                records = {name: data[name] for name in RECORDED}
+            scenario = scenario_from_input(manifest["scenario_input"])
+        except (OSError, ValueError, KeyError) as exc:
+            raise SimError(f"{directory}: not a readable ensemble directory ({exc})") from None
+        return cls(
+            scenario=scenario,
+            seeds=seeds,
+            records=records,
+            cities=Geography.from_scenario(scenario).table,
+            failed=manifest.get("failed", []),
+            wall_time=float(manifest.get("wall_time_s") or 0),
+        )
 
     def seed_records(self, k: int) -> dict[str, np.ndarray]:
         """The ``(days, cities)`` records of the ``k``-th seed (views)."""
@@ -226,6 +248,8 @@ class Ensemble:
             atomic_write(out / name, _csv_writer(df))
         bands = self.bands
         atomic_write(out / "bands.parquet", lambda p: bands.to_parquet(p, index=False))
+        arrays = {name: self.records[name] for name in RECORDED}
+        atomic_write(out / "records.npz", lambda p: _save_npz(p, {"seeds": np.array(self.seeds), **arrays}))
         if plots:
             from . import plotting  # matplotlib is imported only when a figure is drawn
 
@@ -234,6 +258,7 @@ class Ensemble:
             out / "manifest.json",
             {
                 "scenario": self.scenario.resolved(),
+                "scenario_input": self_contained_input(self.scenario, self.scenario.seed),
                 "scenario_file": self.scenario.source,
                 "seeds": self.seeds,
                 "failed": self.failed,
@@ -243,6 +268,11 @@ class Ensemble:
                 "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             },
         )
+
+
+def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    with open(path, "wb") as fh:
+        np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
 
 
 def _csv_writer(df: pd.DataFrame) -> Callable[[Path], None]:

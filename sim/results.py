@@ -28,7 +28,7 @@ from .facts import RECORDED
 from .geography import Geography
 from .metrics import city_outcomes, fit_to_observed, national_outcomes, observed_table, onset_days
 
-__all__ = ["Result", "observed_fit", "package_versions", "summary_frame"]
+__all__ = ["Result", "observed_fit", "package_versions", "scenario_from_input", "self_contained_input", "summary_frame"]
 
 _VERSIONED = ("sim", "mesa", "numpy", "scipy", "pandas", "pyarrow", "matplotlib", "pyyaml")
 
@@ -42,6 +42,26 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
     return out
+
+
+def self_contained_input(scenario: Scenario, seed: int) -> dict[str, Any]:
+    """The scenario as input data that loads anywhere (cities inline, paths absolute), for manifests."""
+    raw = {k: v for k, v in scenario.raw.items() if k != "extends"}
+    geo = dict(raw.get("geography") or {})
+    geo["cities"] = [{k: v for k, v in dataclasses.asdict(c).items() if v is not None} for c in scenario.cities]
+    raw["geography"] = geo
+    if scenario.observed:
+        raw["observed"] = str(Path(scenario.observed).resolve())
+    raw["seed"] = seed
+    loaded: dict[str, Any] = json.loads(json.dumps(raw, default=str))
+    return loaded
+
+
+def scenario_from_input(raw: dict[str, Any]) -> Scenario:
+    """The scenario of a manifest's ``scenario_input`` (without ``observed`` if that file has gone)."""
+    if raw.get("observed") and not Path(raw["observed"]).exists():
+        raw = {k: v for k, v in raw.items() if k != "observed"}
+    return load_scenario(raw)
 
 
 def observed_fit(
@@ -226,17 +246,7 @@ class Result:
         }
 
     def _self_contained_input(self) -> dict[str, Any]:
-        """The scenario as input data that loads anywhere (cities inline, paths absolute)."""
-        raw = {k: v for k, v in self.scenario.raw.items() if k != "extends"}
-        geo = dict(raw.get("geography") or {})
-        geo["cities"] = [
-            {k: v for k, v in dataclasses.asdict(c).items() if v is not None} for c in self.scenario.cities
-        ]
-        raw["geography"] = geo
-        if self.scenario.observed:
-            raw["observed"] = str(Path(self.scenario.observed).resolve())
-        raw["seed"] = self.seed
-        return json.loads(json.dumps(raw, default=str))
+        return self_contained_input(self.scenario, self.seed)
 
     @classmethod
     def load(cls, run_dir: str | Path) -> Result:
@@ -247,10 +257,7 @@ class Result:
             ts = pd.read_parquet(run_dir / "timeseries.parquet")
         except (OSError, ValueError) as exc:
             raise SimError(f"{run_dir}: not a readable run directory ({exc})") from None
-        raw = manifest["scenario_input"]
-        if raw.get("observed") and not Path(raw["observed"]).exists():
-            raw = {k: v for k, v in raw.items() if k != "observed"}
-        scenario = load_scenario(raw)
+        scenario = scenario_from_input(manifest["scenario_input"])
         geo = Geography.from_scenario(scenario)
         names = geo.names
         days = int(ts["day"].max()) + 1 if len(ts) else 0

@@ -302,6 +302,12 @@ def load_sweep(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not (path / "design.parquet").exists():
         raise SimError(f"{path} is not a sweep directory (no design.parquet)")
-    if (path / "results.parquet").exists():
-        return pd.read_parquet(path / "results.parquet")
-    return collect(path)
+    try:
+        if (path / "results.parquet").exists():
+            return pd.read_parquet(path / "results.parquet")
+        return collect(path)
+    except (OSError, ValueError) as exc:  # pyarrow's errors derive from these
+        raise SimError(
+            f"{path}: the sweep store is damaged ({type(exc).__name__}: {exc}); "
+            f"rerun with sim sweep --resume, which redoes what it cannot read"
+        ) from None

@@ -128,3 +128,24 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path):
         atomic_write(target, broken)
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["f.txt"]  # no temporary left behind
+
+
+def test_map_labels_do_not_overlap():
+    """Label boxes chosen for close cities (Kostanay and Rudny, Karaganda and Temirtau) do not overlap."""
+    import numpy as np
+
+    from sim.plotting.runs import _label_offsets, _overlap
+
+    names = ["Karaganda", "Temirtau", "Kostanay", "Rudny"]
+    x, y = np.array([73.1, 72.96, 63.6, 63.1]), np.array([49.8, 50.06, 53.2, 52.97])
+    sizes = np.array([200.0, 120.0, 150.0, 80.0])
+    spots = _label_offsets(names, x, y, sizes, width_points=450)
+    per_x = np.ptp(x) * 1.1 / 450
+    per_y = per_x * np.cos(np.radians(np.mean(y)))
+    boxes = []
+    for i, (dx, dy, ha, va) in enumerate(spots):
+        w, h = 3.9 * len(names[i]), 8.0
+        x0 = dx - (w if ha == "right" else w / 2 if ha == "center" else 0)
+        y0 = dy - (h if va == "top" else h / 2 if va == "center" else 0)
+        boxes.append((x[i] + x0 * per_x, y[i] + y0 * per_y, x[i] + (x0 + w) * per_x, y[i] + (y0 + h) * per_y))
+    assert all(_overlap(a, b) == 0 for i, a in enumerate(boxes) for b in boxes[i + 1 :])

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import yaml
 
+import sim
 from sim import load_scenario
 from sim.cli import main
 from sim.ensemble import run_ensemble
@@ -130,3 +131,20 @@ def test_set_in_a_file_reports_its_line(tmp_path):
     child.write_text("extends: base.yaml\nset:\n  dynamics.influence.rate: 7\n")
     with pytest.raises(ScenarioError, match=r"child\.yaml:3 set dynamics\.influence\.rate=7.*out of range"):
         load_scenario(child)
+
+
+def test_plot_redraws_ensemble_and_compare_directories(tmp_path, capsys):
+    a = tmp_path / "a.yaml"
+    a.write_text(yaml.safe_dump(SMALL))
+    b = tmp_path / "b.yaml"
+    b.write_text("extends: a.yaml\nname: ens-no-trigger\nset:\n  events.0.enabled: false\n")
+    ens_dir, cmp_dir = tmp_path / "ens", tmp_path / "cmp"
+    assert main(["run", str(a), "--seeds", "3", "--workers", "0", "--out", str(ens_dir), "--quiet"]) == 0
+    assert main(["compare", str(a), str(b), "--seeds", "2", "--workers", "0", "--out", str(cmp_dir), "--quiet"]) == 0
+    loaded = sim.ensemble.Ensemble.load(ens_dir)
+    assert loaded.seeds == run_ensemble(SMALL, seeds=3).seeds
+    capsys.readouterr()
+    assert main(["plot", str(ens_dir), "--out", str(tmp_path / "p1")]) == 0
+    assert sorted(p.name for p in (tmp_path / "p1").iterdir()) == ["bands.png", "onsets.png"]
+    assert main(["plot", str(cmp_dir), "--out", str(tmp_path / "p2")]) == 0
+    assert (tmp_path / "p2" / "compare.png").stat().st_size > 0

@@ -303,3 +303,21 @@ def test_a_run_that_kills_its_worker_is_recorded_and_the_sweep_finishes(tmp_path
     bad = res.set_index("run_id").loc["r0002"]
     assert bad["status"] == "failed" and "KilledWorker" in bad["error"]
     assert (res.drop(index=res.index[res["run_id"] == "r0002"])["status"] == "ok").all()
+
+
+def test_plot_labels_are_readable():
+    from sim.plotting.sweeps import label
+
+    assert label("events.3.backfire") == "backfire (event 3)"
+    assert label("population.hardship.mean") == "hardship mean"
+    assert label("dynamics.media.national_weight") == "media: national weight"
+
+
+def test_plot_of_a_damaged_store_is_one_line(tmp_path, capsys):
+    exp = make(tmp_path)
+    store = tmp_path / "s"
+    run_sweep(exp, store, workers=0, progress=False)
+    (store / "results.parquet").write_bytes(b"PAR1 not really")
+    assert main(["plot", str(store)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "the sweep store is damaged" in err

@@ -74,6 +74,57 @@ def onset(result) -> Figure:
     return fig
 
 
+def _label_offsets(
+    names: list[str], x: np.ndarray, y: np.ndarray, sizes: np.ndarray, width_points: float
+) -> list[tuple[float, float, str, str]]:
+    """A label position per city, beside its marker, that overlaps other labels and markers as
+    little as possible (greedy, largest cities first; label boxes estimated in points).
+
+    ``sizes`` are the markers' areas (points²); ``width_points`` the axes' width in points, from
+    which data units per point follow (the y axis is stretched by 1/cos(latitude), as drawn).
+    """
+    per_x = (float(np.ptp(x)) * 1.1 or 1.0) / width_points
+    per_y = per_x * float(np.cos(np.radians(np.mean(y))))
+    radius = np.sqrt(np.asarray(sizes, dtype=float) / np.pi)
+    markers = [
+        (x[k] - radius[k] * per_x, y[k] - radius[k] * per_y, x[k] + radius[k] * per_x, y[k] + radius[k] * per_y)
+        for k in range(len(names))
+    ]
+    placed: list[tuple[float, float, float, float]] = []
+    out: list[tuple[float, float, str, str]] = [(4.0, 4.0, "left", "bottom")] * len(names)
+    for i in np.argsort(-np.asarray(sizes)).tolist():
+        r = radius[i] + 1.5
+        d = r * 0.72
+        spots = (
+            (d, d, "left", "bottom"),
+            (r, 0.0, "left", "center"),
+            (d, -d, "left", "top"),
+            (-d, d, "right", "bottom"),
+            (-r, 0.0, "right", "center"),
+            (-d, -d, "right", "top"),
+            (0.0, r, "center", "bottom"),
+            (0.0, -r, "center", "top"),
+        )
+        w, h = 3.9 * len(names[i]), 8.0
+        best, best_cost, best_box = spots[0], float("inf"), (0.0, 0.0, 0.0, 0.0)
+        for dx, dy, ha, va in spots:
+            x0 = dx - (w if ha == "right" else w / 2 if ha == "center" else 0.0)
+            y0 = dy - (h if va == "top" else h / 2 if va == "center" else 0.0)
+            box = (x[i] + x0 * per_x, y[i] + y0 * per_y, x[i] + (x0 + w) * per_x, y[i] + (y0 + h) * per_y)
+            cost = sum(_overlap(box, o) for o in placed) + sum(
+                _overlap(box, m) for k, m in enumerate(markers) if k != i
+            )
+            if cost < best_cost - 1e-12:
+                best, best_cost, best_box = (dx, dy, ha, va), cost, box
+        placed.append(best_box)
+        out[i] = best
+    return out
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
 def network_map(result, links_per_city: int = 2) -> Figure:
     """Cities at lon/lat, sized by population, coloured by onset day, with strongest links."""
     t = result.cities
@@ -114,8 +165,17 @@ def network_map(result, links_per_city: int = 2) -> Figure:
         edgecolor="k",
         zorder=3,
     )
-    for i, name in enumerate(result.city_names):
-        ax.annotate(name, (lon[i], lat[i]), xytext=(4, 4), textcoords="offset points", fontsize=7)
+    width_points = 0.72 * fig.get_figwidth() * 72  # the axes' share of the figure, beside the colour bar
+    for i, (dx, dy, ha, va) in enumerate(_label_offsets(result.city_names, lon, lat, size, width_points)):
+        ax.annotate(
+            result.city_names[i],
+            (lon[i], lat[i]),
+            xytext=(dx, dy),
+            textcoords="offset points",
+            fontsize=7,
+            ha=ha,
+            va=va,
+        )
     cb = fig.colorbar(sc, ax=ax, shrink=0.8)
     ticks = np.unique(np.linspace(lo, hi, min(int(hi - lo) + 1, 8)).round())
     cb.set_ticks(ticks.tolist(), labels=[result.scenario.date_of(int(t)).strftime("%d %b") for t in ticks])

@@ -41,6 +41,20 @@ def correlation_ratio(x: np.ndarray, y: np.ndarray, bins: int = 8) -> float:
     return float(between / np.var(y))
 
 
+def label(path: str) -> str:
+    """A readable axis label for a dotted scenario path: ``events.3.backfire`` → ``backfire (event 3)``,
+    ``population.hardship.mean`` → ``hardship mean``, ``dynamics.media.national_weight`` →
+    ``media: national weight``."""
+    parts = path.split(".")
+    if parts[0] == "events" and len(parts) >= 3 and parts[1].isdigit():
+        return f"{' '.join(parts[2:]).replace('_', ' ')} (event {parts[1]})"
+    if parts[0] == "population" and len(parts) >= 3:
+        return " ".join(parts[1:]).replace("_", " ")
+    if parts[0] == "dynamics" and len(parts) >= 3:
+        return f"{parts[1]}: {' '.join(parts[2:]).replace('_', ' ')}"
+    return path.replace("_", " ")
+
+
 def sweep_figures(results, store: str | Path, out_dir: str | Path | None = None) -> dict[str, Figure]:
     """Figures of a sweep: outcome vs parameter (median, 90% band over replicates) for one
     parameter; median heatmaps for two; binned panels and a parameter-importance chart for more."""
@@ -48,23 +62,36 @@ def sweep_figures(results, store: str | Path, out_dir: str | Path | None = None)
     ok = results[results["status"] == "ok"]
     figs: dict[str, Figure] = {}
     if len(params) == 2:
-        fig = Figure(figsize=(4.2 * len(outcomes), 3.8), layout="constrained")
-        axes = np.atleast_1d(fig.subplots(1, len(outcomes)))
         a, b = params
         xa, xb = _binned(ok[a].to_numpy(float)), _binned(ok[b].to_numpy(float))
-        for ax, o in zip(axes, outcomes):
-            table = ok.assign(_a=xa, _b=xb).pivot_table(
-                index="_b", columns="_a", values=o, aggfunc="median", dropna=False
-            )
-            ax.set_title(f"median {o}", fontsize=9)
-            if table.empty or not np.isfinite(table.to_numpy(dtype=float)).any():
-                ax.text(0.5, 0.5, "no value in any run", ha="center", va="center", transform=ax.transAxes)
-                continue
+        tables = {
+            o: ok.assign(_a=xa, _b=xb).pivot_table(index="_b", columns="_a", values=o, aggfunc="median", dropna=False)
+            for o in outcomes
+        }
+        values = {
+            o: np.unique(t.to_numpy(dtype=float)[np.isfinite(t.to_numpy(dtype=float))]) for o, t in tables.items()
+        }
+        varying = [o for o in outcomes if len(values[o]) > 1]
+        constant = [o for o in outcomes if o not in varying]
+        ncols = min(3, max(1, len(varying)))
+        nrows = max(1, -(-len(varying) // ncols))
+        fig = Figure(figsize=(4.6 * ncols, 3.9 * nrows), layout="constrained")
+        axes = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
+        for ax in axes[len(varying) :]:
+            ax.set_visible(False)
+        if constant:
+            same = [
+                f"{o.replace('_', ' ')} {values[o][0]:.4g}" if len(values[o]) else f"{o} (no value)" for o in constant
+            ]
+            fig.suptitle("median the same in every cell: " + ", ".join(same), fontsize=9)
+        for ax, o in zip(axes, varying):
+            table = tables[o]
+            ax.set_title(f"median {o.replace('_', ' ')}", fontsize=9)
             im = ax.imshow(table.to_numpy(), origin="lower", aspect="auto", cmap="viridis")
             ax.set_xticks(range(table.shape[1]), [f"{v:.3g}" for v in table.columns], rotation=45, fontsize=7)
             ax.set_yticks(range(table.shape[0]), [f"{v:.3g}" for v in table.index], fontsize=7)
-            ax.set_xlabel(a, fontsize=8)
-            ax.set_ylabel(b, fontsize=8)
+            ax.set_xlabel(label(a), fontsize=8)
+            ax.set_ylabel(label(b), fontsize=8)
             fig.colorbar(im, ax=ax, shrink=0.8)
         figs["heatmap"] = fig
     fig = Figure(figsize=(4 * len(params), 2.8 * len(outcomes)), layout="constrained")
@@ -82,7 +109,7 @@ def sweep_figures(results, store: str | Path, out_dir: str | Path | None = None)
             ):
                 ax.set_xscale("log")
             if i == len(outcomes) - 1:
-                ax.set_xlabel(p, fontsize=8)
+                ax.set_xlabel(label(p), fontsize=8)
             if j == 0:
                 ax.set_ylabel(o, fontsize=8)
     axes[0, 0].legend(fontsize=7)
@@ -96,7 +123,11 @@ def sweep_figures(results, store: str | Path, out_dir: str | Path | None = None)
             eta = [correlation_ratio(ok[p].to_numpy(float), ok[o].to_numpy(float)) for p in params]
             ax.bar(np.arange(len(params)) + k * width, eta, width, label=o)
         ax.set_xticks(
-            np.arange(len(params)) + width * (len(outcomes) - 1) / 2, params, rotation=20, ha="right", fontsize=8
+            np.arange(len(params)) + width * (len(outcomes) - 1) / 2,
+            [label(p) for p in params],
+            rotation=20,
+            ha="right",
+            fontsize=8,
         )
         ax.set_ylabel("share of variance explained (η²)")
         ax.set_title("Parameter importance (first-order, binned correlation ratio)")
