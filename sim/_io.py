@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -53,6 +54,7 @@ def fresh_directory(out: str | Path) -> Iterator[Path]:
         raise SimError(f"{out} is a file, not a directory; choose another --out")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale(out)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     except OSError as exc:
         raise SimError(f"cannot write in {out.parent}: {exc.strerror or exc}; choose another --out") from None
@@ -63,6 +65,21 @@ def fresh_directory(out: str | Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+#: Age after which a leftover temporary directory beside ``out`` (from a killed writer) is removed.
+STALE_SECONDS = 3600
+
+
+def _remove_stale(out: Path) -> None:
+    """Remove temporary directories a killed writer left beside ``out`` (older than an hour, so
+    that a writer still at work is left alone)."""
+    now = time.time()
+    for pattern in (f".{out.name}.*.tmp", f".{out.name}.old-*"):
+        for leftover in out.parent.glob(pattern):
+            with contextlib.suppress(OSError):
+                if leftover.is_dir() and now - leftover.stat().st_mtime > STALE_SECONDS:
+                    shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _swap(tmp: Path, out: Path) -> None:

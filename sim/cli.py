@@ -257,10 +257,18 @@ def cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+_TRACKER_WARNING = "ignore:resource_tracker:UserWarning"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sim`` console script. Returns the exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
+    # multiprocessing's resource tracker (started with the worker processes, with this interpreter's
+    # -W options) warns about semaphores it cleans up itself when Ctrl-C cuts a cluster's shutdown
+    # short; the cleanup is its job, the warning is noise after "sim: interrupted"
+    if _TRACKER_WARNING not in sys.warnoptions:
+        sys.warnoptions.append(_TRACKER_WARNING)
     try:
         return {"run": cmd_run, "validate": cmd_validate, "sweep": cmd_sweep, "plot": cmd_plot, "compare": cmd_compare}[
             args.command

@@ -189,3 +189,36 @@ def test_readme_python_section_runs_verbatim(tmp_path):
     assert "Traceback" not in proc.stderr
     assert (tmp_path / "runs" / "test" / "summary.csv").exists()
     assert (tmp_path / "sweeps" / "quick" / "results.parquet").exists()
+
+
+def test_concurrent_writers_never_mix_a_run_directory(tmp_path, two_towns):
+    """Two runs saved into the same --out at once: the directory holds one run's files, whole."""
+    import json
+    import threading
+
+    import pandas as pd
+
+    results = [sim.run(two_towns, seed=s) for s in (1, 2)]
+    out = tmp_path / "run"
+    for _ in range(5):
+        threads = [threading.Thread(target=r.save, args=(out,), kwargs={"plots": False}) for r in results]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        seed = json.loads((out / "manifest.json").read_text())["seed"]
+        winner = results[seed - 1]
+        pd.testing.assert_frame_equal(pd.read_parquet(out / "timeseries.parquet"), winner.timeseries)
+        assert (out / "summary.csv").read_text() == winner.summary.to_csv(index=False, lineterminator="\n")
+    assert not list(tmp_path.glob(".run.*"))  # no temporary directory left
+
+
+def test_leftovers_of_a_killed_writer_are_removed(tmp_path, two_towns):
+    stale = tmp_path / ".run.abc123.tmp"
+    stale.mkdir()
+    (stale / "manifest.json").write_text("{}")
+    os.utime(stale, (0, 0))  # as if left by a writer killed long ago
+    fresh = tmp_path / ".run.def456.tmp"
+    fresh.mkdir()  # a writer at work right now
+    sim.run(two_towns).save(tmp_path / "run", plots=False)
+    assert not stale.exists() and fresh.exists()
