@@ -18,7 +18,22 @@ from typing import Any
 
 from .errors import SimError
 
-__all__ = ["atomic_write", "fresh_directory", "umask", "write_json"]
+__all__ = ["atomic_write", "fresh_directory", "memory_available", "umask", "write_json"]
+
+
+def memory_available() -> int:
+    """Bytes of memory available to a new allocation (``MemAvailable``)."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 1 << 62
 
 
 def umask() -> int:

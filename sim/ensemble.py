@@ -38,6 +38,9 @@ __all__ = ["BAND_METRICS", "QUANTILES", "Ensemble", "compare_numbers", "compare_
 
 QUANTILES = (0.05, 0.5, 0.95)
 
+#: National outcomes summarised over seeds (:attr:`Ensemble.national_quantiles`).
+NATIONAL_OUTCOMES = ("cities_reached", "first_onset_day", "national_peak", "total_detained")
+
 #: Records summarised by :attr:`Ensemble.bands`.
 BAND_METRICS = ("participants", "detained", "mean_trust", "mean_sinophobia", "salience")
 
@@ -180,17 +183,22 @@ class Ensemble:
         )
 
     @cached_property
+    def national_quantiles(self) -> dict[str, np.ndarray]:
+        """Per national outcome, its 5/50/95% quantiles over seeds (NaN where no seed has a value)."""
+        out = {}
+        for col in NATIONAL_OUTCOMES:
+            v = self.national[col].to_numpy(float)
+            out[col] = np.full(len(QUANTILES), np.nan) if np.isnan(v).all() else np.nanquantile(v, QUANTILES)
+        return out
+
+    @cached_property
     def summary_line(self) -> dict[str, Any]:
         """National outcomes as median and 90% interval strings."""
-        nat = self.national
         out: dict[str, Any] = {}
-        for col in ("cities_reached", "first_onset_day", "national_peak", "total_detained"):
-            v = nat[col].to_numpy(float)
-            if np.isnan(v).all():
+        for col, q in self.national_quantiles.items():
+            if np.isnan(q).all():
                 out[col] = "-"
-                continue
-            q = np.nanquantile(v, QUANTILES)
-            if col == "first_onset_day":
+            elif col == "first_onset_day":
                 out[col] = (
                     f"{self.scenario.date_of(int(q[1])):%d %b} [{self.scenario.date_of(int(q[0])):%d %b}, "
                     f"{self.scenario.date_of(int(q[2])):%d %b}]"
@@ -198,8 +206,13 @@ class Ensemble:
             else:
                 out[col] = f"{q[1]:,.0f} [{q[0]:,.0f}, {q[2]:,.0f}]"
         out["seeds"] = len(self.seeds)
-        out["no_protest"] = float((nat["cities_reached"] == 0).mean())
+        out["no_protest"] = self.no_protest_share
         return out
+
+    @property
+    def no_protest_share(self) -> float:
+        """Share of seeds in which no city reached the onset threshold."""
+        return float((self.national["cities_reached"] == 0).mean())
 
     def table(self) -> str:
         """A short text table of the outcomes, as ``sim run --seeds`` prints it."""
@@ -337,14 +350,11 @@ def compare_numbers(ensembles: list[Ensemble]) -> pd.DataFrame:
     and the share of seeds without protest. What ``sim compare`` writes to ``compare.csv``."""
     rows = []
     for e in ensembles:
-        nat = e.national
         row: dict[str, Any] = {"scenario": e.scenario.name, "seeds": len(e.seeds)}
-        for col in ("cities_reached", "first_onset_day", "national_peak", "total_detained"):
-            v = nat[col].to_numpy(float)
-            q = np.nanquantile(v, QUANTILES) if not np.isnan(v).all() else [np.nan] * len(QUANTILES)
+        for col, q in e.national_quantiles.items():
             for level, value in zip(QUANTILES, q):
                 row[f"{col}_q{round(level * 100):02d}"] = float(value)
-        row["no_protest_share"] = float((nat["cities_reached"] == 0).mean())
+        row["no_protest_share"] = e.no_protest_share
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -62,19 +62,16 @@ class Population:
         "detention",
         "starts",
         "stops",
-        "scale",
         "weights",
     )
 
-    def __init__(self, starts: np.ndarray, stops: np.ndarray, scale: float = 1.0, weights: np.ndarray | None = None):
+    def __init__(self, starts: np.ndarray, stops: np.ndarray, weights: np.ndarray | None = None):
         self.starts = np.asarray(starts, dtype=np.int64)
         self.stops = np.asarray(stops, dtype=np.int64)
-        self.scale = float(scale)
-        sizes = self.stops - self.starts
         #: People each agent of a city stands for: the city's population over its agents (the
-        #: nominal ``scale`` rounded per city, so that counts never exceed a city's population).
+        #: scenario's ``scale`` rounded per city, so that counts never exceed a city's population).
         self.weights: np.ndarray = (
-            np.full(sizes.shape[0], self.scale) if weights is None else np.asarray(weights, dtype=np.float64)
+            np.ones(self.starts.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
         )
         n = int(self.stops[-1]) if len(self.stops) else 0
         self.opinions: np.ndarray = np.zeros((n, 2), dtype=np.float32)
@@ -106,7 +103,7 @@ class Population:
         """Allocate and draw initial state, city by city, attribute by attribute."""
         t = geography.table
         weights = t["population"].to_numpy(dtype=np.float64) / t["agents"].to_numpy(dtype=np.float64)
-        pop = cls(t["start"].to_numpy(), t["stop"].to_numpy(), scenario.scale, weights)
+        pop = cls(t["start"].to_numpy(), t["stop"].to_numpy(), weights)
         for c, name in enumerate(geography.names):
             sl = pop.city(c)
             n = sl.stop - sl.start
@@ -171,7 +168,7 @@ class Population:
 
     def copy(self) -> Population:
         """A deep copy (own arrays)."""
-        other = Population(self.starts.copy(), self.stops.copy(), self.scale, self.weights.copy())
+        other = Population(self.starts.copy(), self.stops.copy(), self.weights.copy())
         for name in _OWNED:
             other.array(name)[...] = self.array(name)
         return other

@@ -173,7 +173,7 @@ class ReferenceModel(ModelShell):
                 self.members[c].append(person)
         self.people = self.agents_by_type[Person]
         self._release_agent_counter()
-        self.weights = (t["population"].to_numpy(dtype=float) / t["agents"].to_numpy(dtype=float)).tolist()
+        self.weights = pop.weights.tolist()  # people per agent, per city
         self.population = t["population"].to_numpy(dtype=float)
         police = t["police_per_1000"].to_numpy(dtype=float)
         self.police_base = [float(police[c]) * self.population[c] / 1000 for c in range(C)]

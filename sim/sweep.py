@@ -122,20 +122,33 @@ def run_task(task: Task) -> Task:
         if task.get("keep_timeseries"):
             ts = result.timeseries
     except Exception as exc:  # a failed run is data, not a crash of the sweep
-        row["status"] = "failed"
-        row["error"] = f"{type(exc).__name__}: {exc}"
+        row = _failed_row(task, f"{type(exc).__name__}: {exc}")
         row["traceback"] = traceback.format_exc(limit=5)
-        for name in task["outcomes"]:
-            row[name] = float("nan")
-    row["checksum"] = _checksum(row, task["outcomes"])
     row["wall_s"] = time.perf_counter() - t0
-    part = Path(task["out"]) / "runs" / f"{task['run_id']}.parquet"
     if ts is not None:
         ts.insert(0, "run_id", task["run_id"])
-        atomic_write(part.with_name(f"{task['run_id']}.timeseries.parquet"), lambda p: ts.to_parquet(p, index=False))
-    frame = pd.DataFrame([row])
-    atomic_write(part, lambda p: frame.to_parquet(p, index=False))
+        atomic_write(
+            _part_path(task).with_name(f"{task['run_id']}.timeseries.parquet"), lambda p: ts.to_parquet(p, index=False)
+        )
+    _write_part(task, row)
     return {"run_id": task["run_id"], "status": row["status"], "error": row["error"]}
+
+
+def _part_path(task: Task) -> Path:
+    return Path(task["out"]) / "runs" / f"{task['run_id']}.parquet"
+
+
+def _failed_row(task: Task, error: str) -> dict[str, Any]:
+    """A failed run's row: its identity, the error, no outcome."""
+    row: dict[str, Any] = {"run_id": task["run_id"], "task_hash": task_hash(task), "status": "failed", "error": error}
+    row.update({name: float("nan") for name in task["outcomes"]})
+    return row
+
+
+def _write_part(task: Task, row: dict[str, Any]) -> None:
+    """Write a run's part file (atomically), with the checksum of its identity and values."""
+    frame = pd.DataFrame([{**row, "checksum": _checksum(row, task["outcomes"])}])
+    atomic_write(_part_path(task), lambda p: frame.to_parquet(p, index=False))
 
 
 def task_hash(task: Task) -> str:
@@ -257,11 +270,7 @@ def run_sweep(
 
 def _failure_part(task: Task, error: str) -> None:
     """The part of a run that could not write its own (its worker died on every try)."""
-    row: dict[str, Any] = {"run_id": task["run_id"], "task_hash": task_hash(task), "status": "failed", "error": error}
-    row.update({name: float("nan") for name in task["outcomes"]})
-    row["checksum"] = _checksum(row, task["outcomes"])
-    frame = pd.DataFrame([row])
-    atomic_write(Path(task["out"]) / "runs" / f"{task['run_id']}.parquet", lambda p: frame.to_parquet(p, index=False))
+    _write_part(task, _failed_row(task, error))
 
 
 def _py(v: Any) -> Any:

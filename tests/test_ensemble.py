@@ -133,6 +133,7 @@ def test_set_in_a_file_reports_its_line(tmp_path):
         load_scenario(child)
 
 
+@pytest.mark.slow
 def test_plot_redraws_ensemble_and_compare_directories(tmp_path, capsys):
     a = tmp_path / "a.yaml"
     a.write_text(yaml.safe_dump(SMALL))

@@ -47,6 +47,7 @@ print(first, rss())
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads /proc")
 def test_memory_does_not_grow_across_runs():
     """Ten runs in one fresh process: resident memory grows by less than 10% of one run's footprint."""
@@ -222,3 +223,25 @@ def test_leftovers_of_a_killed_writer_are_removed(tmp_path, two_towns):
     fresh.mkdir()  # a writer at work right now
     sim.run(two_towns).save(tmp_path / "run", plots=False)
     assert not stale.exists() and fresh.exists()
+
+
+@pytest.mark.slow
+def test_file_size_limit_is_one_line_and_leaves_nothing(tmp_path):
+    """A write that hits the file-size limit (as a full disk would) ends in one line and exit 2,
+    with neither the run directory nor a temporary one left behind."""
+    import resource
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", "run", str(ROOT / "scenarios" / "two_towns.yaml"), "--out", str(tmp_path / "x")],
+        capture_output=True,
+        text=True,
+        preexec_fn=limit,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "sim: error: File too large"
+    assert list(tmp_path.iterdir()) == []

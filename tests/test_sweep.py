@@ -321,3 +321,15 @@ def test_plot_of_a_damaged_store_is_one_line(tmp_path, capsys):
     assert main(["plot", str(store)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "the sweep store is damaged" in err
+
+
+def test_heatmap_leaves_out_outcomes_that_never_change(tmp_path):
+    from sim import plotting
+
+    exp = make(tmp_path)
+    res = run_sweep(exp, tmp_path / "s", workers=0, progress=False)
+    res["total_detained"] = 5.0  # the same in every run
+    fig = plotting.sweep_figures(res, tmp_path / "s")["heatmap"]
+    titles = [ax.get_title() for ax in fig.axes if ax.get_visible() and ax.get_title()]
+    assert "median total detained" not in titles and "median national peak" in titles
+    assert "total detained 5" in fig._suptitle.get_text()

@@ -12,11 +12,11 @@ import copy
 import dataclasses
 import datetime as dt
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._io import memory_available
 from ..errors import ParameterError
 from ..events import Event
 from ..facts import BYTES_PER_AGENT, RECORDED, SCRATCH_BYTES_PER_AGENT
@@ -25,7 +25,7 @@ from .fields import param
 from .observed import read_observed
 from .overrides import Overrides, apply_overrides, read_with_extends
 from .schema import City, Dynamics, GeographySpec, Outputs, PopulationSpec
-from .sections import build_events, build_geography, build_population
+from .sections import build_events, build_geography, build_population, network_bytes
 from .yamlio import LineMap
 
 __all__ = ["Scenario", "estimated_bytes", "load_scenario", "memory_parts", "plain"]
@@ -112,21 +112,6 @@ def plain(obj: Any) -> Any:
     return obj
 
 
-def memory_available() -> int:
-    """Bytes of memory available to a new allocation (``MemAvailable``)."""
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return 1 << 62
-
-
 def memory_parts(scenario: Scenario) -> dict[str, int]:
     """Bytes a run of ``scenario`` needs, by what grows with the input: per-agent state and
     scratch buffers, the dense city-by-city distances and network weights (with temporaries),
@@ -135,7 +120,7 @@ def memory_parts(scenario: Scenario) -> dict[str, int]:
     hist = scenario.outputs.histograms
     return {
         "people": scenario.n_agents * (BYTES_PER_AGENT + SCRATCH_BYTES_PER_AGENT),
-        "cities": 6 * cities * cities * 8,
+        "cities": network_bytes(cities),
         "records": days * cities * (len(RECORDED) + 1) * 8 * 3,
         "histograms": days * cities * 2 * scenario.outputs.histogram_bins * 8 * 6 if hist else 0,
     }

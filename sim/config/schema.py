@@ -35,6 +35,11 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- distributions
+def _unit32(x: np.ndarray) -> np.ndarray:
+    """Draws clipped to [0, 1], as float32 (the person arrays' type)."""
+    return np.clip(x, 0.0, 1.0).astype(np.float32)
+
+
 @dataclass(frozen=True)
 class Constant:
     """Everyone has ``value``."""
@@ -56,7 +61,7 @@ class Uniform:
     high: float = param(1.0, 0.0, 1.0)
 
     def draw(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        return np.clip(rng.uniform(self.low, self.high, size=n), 0.0, 1.0).astype(np.float32)
+        return _unit32(rng.uniform(self.low, self.high, size=n))
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,7 @@ class Normal:
     sd: float = param(0.1, 0.0, 1.0)
 
     def draw(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        return np.clip(rng.normal(self.mean, self.sd, size=n), 0.0, 1.0).astype(np.float32)
+        return _unit32(rng.normal(self.mean, self.sd, size=n))
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,7 @@ class Beta:
 
     def draw(self, n: int, rng: np.random.Generator) -> np.ndarray:
         a, b = self.shape()
-        return np.clip(rng.beta(a, b, size=n), 0.0, 1.0).astype(np.float32)
+        return _unit32(rng.beta(a, b, size=n))
 
     def problem(self) -> tuple[str | None, str, bool] | None:
         """What is wrong with these parameters: (field or None, message, whether a field is

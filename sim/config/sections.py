@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Literal
 
+from .._io import memory_available
 from ..errors import DataError, ParameterError, ScenarioError
 from ..events import EVENT_KINDS, Event
 from .csvio import read_csv_rows
@@ -169,7 +170,24 @@ def build_events(
     return tuple(events)
 
 
-def read_cities_csv(path: Path) -> tuple[City, ...]:
+def network_bytes(cities: int) -> int:
+    """Memory of the dense city-by-city distances and network weights, with their temporaries."""
+    return 6 * cities * cities * 8
+
+
+def _check_city_count(count: int, path: Path_, ctx: Ctx) -> None:
+    """Refuse, before building any city, more cities than the dense network can hold in memory."""
+    need, have = network_bytes(count), memory_available()
+    if need > have:
+        raise ctx.error(
+            path,
+            f"{count:,} cities need a dense network of {need / 2**30:.1f} GiB; use fewer cities "
+            f"({have / 2**30:.1f} GiB is available)",
+            ParameterError,
+        )
+
+
+def read_cities_csv(path: Path, ctx: Ctx, where: Path_) -> tuple[City, ...]:
     """Cities from a CSV (columns name, population, lat, lon; optional media_reach,
     police_per_1000, salience); problems inside the file raise :class:`DataError` at its line."""
     source = str(path)
@@ -180,6 +198,7 @@ def read_cities_csv(path: Path) -> tuple[City, ...]:
         f"a cities CSV needs columns {', '.join(required)} (optional: {', '.join(CITY_OPTIONAL_COLUMNS)})",
         "cities",
     )
+    _check_city_count(len(rows), where, ctx)
     types_ = hints(City)
     meta = {f.name: dict(f.metadata) for f in dataclasses.fields(City)}
     cities = []
@@ -232,8 +251,9 @@ def build_geography(raw: Any, path: Path_, ctx: Ctx, base_dir: Path) -> Geograph
                 (*path, "cities"), f"cities file '{file}' not found; paths are relative to the scenario file"
             )
         cities_file = str(file)
-        cities = read_cities_csv(file)
+        cities = read_cities_csv(file, ctx, (*path, "cities"))
     elif isinstance(craw, list) and craw:
+        _check_city_count(len(craw), (*path, "cities"), ctx)
         for i, c in enumerate(craw):
             for req in CITY_COLUMNS:
                 if not isinstance(c, dict) or req not in c:

@@ -130,12 +130,13 @@ def parse_yaml(text: str, source: str) -> tuple[Any, LineMap]:
     """
     if len(text) > MAX_FILE_BYTES:
         raise ScenarioError(f"the text is longer than {MAX_FILE_BYTES:,} characters", source=source)
-    try:
-        node = yaml.compose(text, Loader=Loader)
-        walker = _Walk(source)
+    loader = Loader(text)
+    walker = _Walk(source)
+    try:  # one parse: compose the node tree, check it, then build the data from the same nodes
+        node = loader.get_single_node()
         if node is not None:
             walker.walk(node, ())
-        data = load(text)
+        data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -147,4 +148,6 @@ def parse_yaml(text: str, source: str) -> tuple[Any, LineMap]:
         raise ScenarioError(f"not valid YAML: {exc}", source=source) from None
     except RecursionError:
         raise ScenarioError(f"nested too deeply (more than {MAX_DEPTH} levels)", source=source) from None
+    finally:
+        loader.dispose()
     return data, walker.lines
