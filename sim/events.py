@@ -16,6 +16,9 @@ diplomatic_message  hearers (online, with prob. reach): Δs = e (f s − (1 − 
 government_message  hearers: Δs = e (f (1 − τ) − τ), credibility = τ; σ_c += salience
 economic_shock      h ← clip(h + Δh, 0, 1)
 focal_date          motive + boost for ``days`` days
+call                hearers (online, with prob. reach): motive + strength for
+                    ``days`` days; with an origin, only if its crowd the day
+                    before was at least min_crowd
 policing            police capacity × factor from this day on
 =================== ==========================================================
 
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EVENT_KINDS",
+    "Call",
     "DiplomaticMessage",
     "EconomicShock",
     "Event",
@@ -231,3 +235,38 @@ class Policing(Event):
 
     def apply_reference(self, model, city):
         model.police_factor[city] = self.factor
+
+
+@register("call")
+@dataclass(frozen=True)
+class Call(Event):
+    """A call to rally on this day (its ``date``): those who hear it (online, each with
+    probability ``reach``) add ``strength`` to their motive for ``days`` days. With an
+    ``origin`` city and ``min_crowd`` > 0 the call is made only if the origin's crowd the day
+    before reached ``min_crowd`` (protesters call; without protesters there is no call)."""
+
+    strength: float = param(0.1, 0.0, 1.0, "motive units", "added to the motive of those who heard it")
+    reach: float = param(0.3, 0.0, 1.0, "share of online people who hear it")
+    days: int = param(1, 1, 60, "days", "how many days the called rally lasts")
+    origin: str | None = param(None, doc="city whose protesters make the call (optional)")
+    min_crowd: float = param(
+        0.0, 0.0, None, "people", "the origin's crowd the day before needed for the call to be made"
+    )
+
+    def made(self, crowd_yesterday: float | None) -> bool:
+        """Whether the call is made, given the origin's crowd the day before (people)."""
+        return self.origin is None or self.min_crowd <= 0 or (crowd_yesterday or 0.0) >= self.min_crowd
+
+    def apply(self, cities, slices, pop, state, rng, day):
+        from .rules.calls import issue_call  # sim.rules imports the config, which imports this module
+
+        crowd = None if self.origin is None else float(state.participants[state.index[self.origin]])
+        if self.made(crowd):
+            issue_call(cities, slices, pop, state, rng, day, self.strength, self.reach, self.days)
+
+    def apply_reference(self, model, city):
+        from .rules.calls import issue_call_reference
+
+        crowd = None if self.origin is None else model.participants[model.geography.index([self.origin])[0]]
+        if self.made(crowd):
+            issue_call_reference(model, city, self.strength, self.reach, self.days)

@@ -52,5 +52,5 @@ BLOCK = 32768
 
 #: Bytes of state per agent (see ``Population``) and of per-step scratch buffers,
 #: used to refuse scenarios that would not fit in memory before allocating.
-BYTES_PER_AGENT = 31
+BYTES_PER_AGENT = 32
 SCRATCH_BYTES_PER_AGENT = 48

@@ -23,6 +23,7 @@ from .geography import Geography
 from .population import Population
 from .results import Result
 from .rules import influence, media, protest, repression
+from .rules.calls import CallBook, issue_call
 from .rules.events import CityState, schedule
 
 __all__ = ["RECORDED", "CityAgent", "ModelShell", "OpinionModel", "ScenarioLike"]
@@ -110,7 +111,8 @@ class OpinionModel(ModelShell):
         self.population = Population.from_scenario(scenario, self.geography, self.rng)
         t = self.cities
         C = len(t)
-        self.state = CityState.initial(t["initial_salience"].to_numpy(dtype=np.float64))
+        self.state = CityState.initial(t["initial_salience"].to_numpy(dtype=np.float64), self.geography.names)
+        self.calls = CallBook(scenario.dynamics.calls, C)
         self._people = t["population"].to_numpy(dtype=np.float64)
         self._police_base = t["police_per_1000"].to_numpy(dtype=np.float64) * self._people / 1000.0
         self._reach = t["media_reach"].to_numpy(dtype=np.float64)
@@ -136,12 +138,20 @@ class OpinionModel(ModelShell):
         self.phase_seconds = dict.fromkeys(PHASES, 0.0)
         self.city_agents = [CityAgent(self, c, name) for c, name in enumerate(self.geography.names)]
         self._release_agent_counter()
+        self.warm_up(scenario.warmup_days)
+
+    def warm_up(self, days: int) -> None:
+        """Run ``days`` days of the influence phase only (no events, media, protest or police), so
+        that opinions reach their resting state; ``warmup_days`` of the scenario at set-up."""
+        for _ in range(days):
+            self._phase_influence()
 
     # ------------------------------------------------------------------ step
     def step(self) -> None:
         """Advance one day. The phases, in this order:
 
-        1. **events**: the day's scheduled events apply (expired focal boosts end);
+        1. **events**: expired focal boosts and calls end; endogenous calls made by
+           yesterday's crowds fall due; the day's scheduled events apply;
         2. **salience**: per-city salience decays and rises with yesterday's
            protest visibility (own city, gravity network, national media),
            damped by attention fatigue, which then grows; online people's
@@ -165,8 +175,14 @@ class OpinionModel(ModelShell):
 
     def _phase_events(self) -> None:
         st = self.state
-        expired = st.boost_until < self.day
-        st.boost[expired] = 0.0
+        st.expire(self.day)
+        st.participants = self.participants
+        if self.day > 0:
+            self.calls.observe(self.day - 1, self.participants)
+        if self.calls.due(self.day):
+            cp = self.calls.params
+            everyone = np.arange(len(self._slices))
+            issue_call(everyone, self._slices, self.population, st, self.rng, self.day, cp.strength, cp.reach, cp.days)
         for ev in self._events.get(self.day, ()):
             idx = self.geography.index(ev.cities)
             ev.apply(idx, [self._slices[i] for i in idx], self.population, st, self.rng, self.day)
@@ -214,6 +230,18 @@ class OpinionModel(ModelShell):
         """Police officers per city today (people)."""
         return self._police_base * self.state.police_factor
 
+    def arrest_probability(self, crowd: np.ndarray) -> np.ndarray:
+        """Epstein's arrest probability per city with ``crowd`` (people) out, from the officers
+        deployed to the rally."""
+        r = self.scenario.dynamics.repression
+        return protest.arrest_probability(
+            self.police(),
+            crowd,
+            self.scenario.dynamics.protest.arrest_constant,
+            r.deployed_share,
+            r.officers_per_protester,
+        )
+
     def _phase_protest(self) -> None:
         dyn = self.scenario.dynamics
         p = dyn.protest
@@ -225,8 +253,9 @@ class OpinionModel(ModelShell):
         drive = protest.CityDrive(
             salience=self.state.salience,
             proof=protest.social_proof(self.participants, self._people, p, dyn.media),
-            arrest=protest.arrest_probability(self.police(), self.participants, p.arrest_constant),
+            arrest=self.arrest_probability(self.participants),
             boost=self.state.boost,
+            call=self.state.call,
         )
         active, _ = protest.decide(
             pop, drive, p, active=self._active, grievance=self._grievance, scratch=self._flat_scratch
@@ -249,9 +278,7 @@ class OpinionModel(ModelShell):
             return
         city_of = np.searchsorted(pop.stops, candidates, side="right")
         crowd = np.bincount(city_of, minlength=C) * pop.weights
-        q = r.arrest_share * protest.arrest_probability(
-            self.police(), crowd, self.scenario.dynamics.protest.arrest_constant
-        )
+        q = r.arrest_share * self.arrest_probability(crowd)
         u = self.rng.random(candidates.size)
         days = self.rng.integers(r.min_detention_days, r.max_detention_days + 1, size=candidates.size, dtype=np.uint8)
         hit = repression.detain(pop.status, pop.detention, candidates, q[city_of], u, days)

@@ -2,7 +2,7 @@
 
 :class:`Population` is the single owner of agent state. City *c* owns the
 contiguous slice ``starts[c]:stops[c]`` of every array, so per-city work is a
-slice and per-city sums are ``np.add.reduceat``. State is 31 bytes per agent.
+slice and per-city sums are ``np.add.reduceat``. State is 32 bytes per agent.
 
 The two opinions are stored interleaved, ``opinions[:, 0]`` = trust and
 ``opinions[:, 1]`` = sinophobia (and likewise the anchors), because the
@@ -22,6 +22,7 @@ risk_aversion float32 r ∈ [0, 1]
 trust0     float32 anchor τ₀ (initial trust, Friedkin–Johnsen)
 sinophobia0 float32 anchor s₀
 online     bool    reached by social media and messengers
+heard      bool    heard the current call to rally
 status     uint8   0 quiet, 1 active, 2 detained
 detention  uint8   days of detention left
 ========== ======= ====================================================
@@ -38,7 +39,17 @@ from .geography import Geography
 __all__ = ["ACTIVE", "DETAINED", "QUIET", "Population", "sample"]
 
 _FLOATS = ("trust", "sinophobia", "hardship", "threshold", "risk_aversion", "trust0", "sinophobia0")
-_OWNED = ("opinions", "anchors", "hardship", "threshold", "risk_aversion", "online", "status", "detention")
+_OWNED = (
+    "opinions",
+    "anchors",
+    "hardship",
+    "threshold",
+    "risk_aversion",
+    "online",
+    "heard",
+    "status",
+    "detention",
+)
 
 
 def sample(dist: Dist, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -58,6 +69,7 @@ class Population:
         "opinions",
         "anchors",
         "online",
+        "heard",
         "status",
         "detention",
         "starts",
@@ -80,6 +92,7 @@ class Population:
         self.threshold: np.ndarray = np.zeros(n, dtype=np.float32)
         self.risk_aversion: np.ndarray = np.zeros(n, dtype=np.float32)
         self.online: np.ndarray = np.zeros(n, dtype=bool)
+        self.heard: np.ndarray = np.zeros(n, dtype=bool)
         self.status: np.ndarray = np.zeros(n, dtype=np.uint8)
         self.detention: np.ndarray = np.zeros(n, dtype=np.uint8)
         self._views()
@@ -91,7 +104,7 @@ class Population:
         self.sinophobia0: np.ndarray = self.anchors[:, 1]
 
     def array(self, name: str) -> np.ndarray:
-        """A per-agent array by name (one of ``_FLOATS``, ``online``, ``status``, ``detention``,
+        """A per-agent array by name (one of ``_FLOATS``, ``online``, ``heard``, ``status``, ``detention``,
         ``opinions``, ``anchors``); a view, not a copy."""
         if name not in _FLOATS + _OWNED:
             raise KeyError(f"no per-agent array {name!r}")
@@ -164,7 +177,7 @@ class Population:
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Every per-agent attribute by name (views, not copies)."""
-        return {name: self.array(name) for name in (*_FLOATS, "online", "status", "detention")}
+        return {name: self.array(name) for name in (*_FLOATS, "online", "heard", "status", "detention")}
 
     def copy(self) -> Population:
         """A deep copy (own arrays)."""

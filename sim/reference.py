@@ -22,6 +22,7 @@ import numpy as np
 from . import facts
 from .model import ModelShell, ScenarioLike
 from .population import Population
+from .rules.calls import issue_call_reference
 
 __all__ = ["Person", "ReferenceModel"]
 
@@ -57,6 +58,7 @@ class Person(mesa.Agent):
         self.threshold = threshold
         self.risk_aversion = risk_aversion
         self.online = online
+        self.heard = False
         self.status = QUIET
         self.detention = 0
         self.grievance = 0.0
@@ -107,6 +109,8 @@ class Person(mesa.Agent):
         c = self.city
         self.grievance = p.grievance_weight * self.hardship * (1 - self.trust)
         motive = self.grievance + p.sinophobia_weight * self.sinophobia * self.model.salience[c] + self.model.boost[c]
+        if self.heard:
+            motive += self.model.call[c]
         net_risk = self.risk_aversion * self.model.arrest[c]
         if self.status == DETAINED:
             return
@@ -184,6 +188,10 @@ class ReferenceModel(ModelShell):
         self.police_factor = [1.0] * C
         self.boost = [0.0] * C
         self.boost_until = [-1] * C
+        self.call = [0.0] * C
+        self.call_until = [-1] * C
+        self.last_call = [-(10**9)] * C
+        self.pending_calls: set[int] = set()
         self.participants = [0.0] * C
         self.city_means: list[tuple[float, float]] = []
         self.arrest: list[float] = []
@@ -194,12 +202,26 @@ class ReferenceModel(ModelShell):
         self.backlash_loss: list[float] = []
         days = scenario.days
         self.records = {k: np.zeros((days, C)) for k in facts.RECORDED}
+        for _ in range(scenario.warmup_days):
+            self._influence()
 
     # ----------------------------------------------------------------- phases
     def _events(self) -> None:
         for c in range(len(self.boost)):
             if self.boost_until[c] < self.day:
                 self.boost[c] = 0.0
+            if self.call_until[c] < self.day:
+                self.call[c] = 0.0
+        cp = self.scenario.dynamics.calls
+        if cp.enabled and self.day > 0:
+            for c, crowd in enumerate(self.participants):
+                if crowd >= cp.min_crowd and self.day - 1 - self.last_call[c] >= cp.cooldown_days:
+                    self.last_call[c] = self.day - 1
+                    self.pending_calls.add(self.day - 1 + cp.delay_days)
+        if self.day in self.pending_calls:
+            self.pending_calls.discard(self.day)
+            for c in range(len(self.call)):
+                issue_call_reference(self, c, cp.strength, cp.reach, cp.days)
         for ev in self.scenario.events:
             if not ev.enabled or not ev.day <= self.day < ev.day + ev.repeat_days:
                 continue
@@ -248,9 +270,14 @@ class ReferenceModel(ModelShell):
 
     def _arrest(self, crowd: list[float]) -> list[float]:
         k = self.scenario.dynamics.protest.arrest_constant
-        return [
-            1 - math.exp(-k * self.police_base[c] * self.police_factor[c] / (crowd[c] + 1)) for c in range(len(crowd))
-        ]
+        r = self.scenario.dynamics.repression
+        out = []
+        for c in range(len(crowd)):
+            at_rally = r.deployed_share * self.police_base[c] * self.police_factor[c]
+            if r.officers_per_protester is not None:
+                at_rally = min(at_rally, r.officers_per_protester * (crowd[c] + 1))
+            out.append(1 - math.exp(-k * at_rally / (crowd[c] + 1)))
+        return out
 
     def _protest(self) -> None:
         dyn = self.scenario.dynamics
@@ -266,6 +293,11 @@ class ReferenceModel(ModelShell):
             self.proof = [0.0] * len(self.participants)
         elif p.social_proof == "fraction":
             self.proof = [p.social_proof_weight * a / n for a, n in zip(self.participants, self.population)]
+        elif p.social_proof == "share":
+            self.proof = [
+                p.social_proof_weight * _visibility(a / n, p.proof_reference_share, p.proof_floor_share)
+                for a, n in zip(self.participants, self.population)
+            ]
         else:
             self.proof = [
                 p.social_proof_weight * _visibility(a, m.visibility_reference, m.visibility_floor)

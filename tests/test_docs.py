@@ -16,6 +16,7 @@ SECTIONS = {
     "dynamics.media": S.MediaParams,
     "dynamics.protest": S.ProtestParams,
     "dynamics.repression": S.RepressionParams,
+    "dynamics.calls": S.CallParams,
     "outputs": S.Outputs,
 }
 
@@ -35,6 +36,11 @@ def test_every_event_field_is_documented(kind, cls):
         return
     missing = [f.name for f in dataclasses.fields(cls) if f.name not in base and f"`{f.name}`" not in row]
     assert not missing, f"{kind}: document {missing}"
+
+
+def test_top_level_fields_documented():
+    for name in ("scale", "warmup_days", "seed", "days", "start"):
+        assert f"`{name}`" in MODEL_MD, name
 
 
 def test_population_attributes_documented():

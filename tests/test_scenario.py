@@ -194,10 +194,10 @@ def test_dict_scenarios_and_run_api():
 
 def test_overrides_on_a_loaded_scenario_keep_earlier_ones():
     sc = load_scenario(SCENARIOS / "kazakhstan_2019.yaml", {"scale": 1000})
-    sc2 = sc.with_overrides({"days": 20})
-    assert sc2.scale == 1000 and sc2.days == 20 and len(sc2.cities) == 24
-    res = sim.run(sc, overrides={"days": 20})
-    assert res.days == 20 and res.n_agents == sc.n_agents
+    sc2 = sc.with_overrides({"days": 30})
+    assert sc2.scale == 1000 and sc2.days == 30 and len(sc2.cities) == 24
+    res = sim.run(sc, overrides={"days": 30})
+    assert res.days == 30 and res.n_agents == sc.n_agents
     with pytest.raises(
         ScenarioError,
         match=r"kazakhstan_2019\.yaml:\d+: events\[0\]\.date: date 2019-08-31 "

@@ -25,6 +25,7 @@ from .scenario import Scenario, estimated_bytes, load_scenario
 from .schema import (
     ATTRIBUTES,
     Beta,
+    CallParams,
     City,
     Constant,
     Dist,
@@ -45,6 +46,7 @@ __all__ = [
     "ATTRIBUTES",
     "EVENT_KINDS",
     "Beta",
+    "CallParams",
     "City",
     "Constant",
     "Dist",

@@ -38,6 +38,7 @@ TOP_KEYS = [
     "days",
     "seed",
     "scale",
+    "warmup_days",
     "geography",
     "population",
     "dynamics",
@@ -59,6 +60,9 @@ class Scenario:
     days: int = param(30, 1, 36500, "days")
     seed: int = param(0, 0, 2**63 - 1)
     scale: float = param(1.0, 1.0, None, "people per agent")
+    warmup_days: int = param(
+        0, 0, 3650, "days", "influence-only days run before day 0, so that opinions start at their resting state"
+    )
     geography: GeographySpec = field(default_factory=GeographySpec)
     population: PopulationSpec = field(default_factory=PopulationSpec)
     dynamics: Dynamics = field(default_factory=Dynamics)
@@ -174,7 +178,7 @@ def validate(raw: dict[str, Any], lines: LineMap, name: str, base_dir: Path) -> 
     if not isinstance(raw, dict):
         raise ctx.error((), "a scenario must be a mapping of fields (name, start, days, ...)")
     check_keys(raw, TOP_KEYS, (), ctx)
-    top = {k: raw[k] for k in ("name", "description", "start", "days", "seed", "scale") if k in raw}
+    top = {k: raw[k] for k in ("name", "description", "start", "days", "seed", "scale", "warmup_days") if k in raw}
     base = build(
         Scenario,
         top,
@@ -226,6 +230,14 @@ def _check_dynamics(dynamics: Dynamics, ctx: Ctx) -> None:
         raise ctx.error(
             ("dynamics", "repression", "min_detention_days"),
             f"min_detention_days {rep.min_detention_days} exceeds max_detention_days {rep.max_detention_days}",
+            ParameterError,
+        )
+    pro = dynamics.protest
+    if pro.proof_floor_share >= pro.proof_reference_share:
+        raise ctx.error(
+            ("dynamics", "protest", "proof_floor_share"),
+            f"proof_floor_share {pro.proof_floor_share:g} must be below proof_reference_share "
+            f"{pro.proof_reference_share:g} (shares of the city)",
             ParameterError,
         )
     med = dynamics.media

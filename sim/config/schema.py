@@ -17,6 +17,7 @@ __all__ = [
     "ATTRIBUTES",
     "DIST_KINDS",
     "Beta",
+    "CallParams",
     "City",
     "Constant",
     "Dist",
@@ -235,11 +236,21 @@ class ProtestParams:
     """Activation rule (Epstein 2002 with social proof)."""
 
     enabled: bool = param(True)
-    social_proof: Literal["visibility", "fraction", "none"] = param("visibility")
-    social_proof_weight: float = param(0.1, 0.0, 10.0, "", "beta_f")
+    social_proof: Literal["visibility", "fraction", "share", "none"] = param(
+        "visibility",
+        doc="visibility: log scale of the crowd in people; fraction: crowd per head (Granovetter); "
+        "share: log scale of the crowd per head; none",
+    )
+    social_proof_weight: float = param(0.1, 0.0, 100.0, "", "beta_f")
     sinophobia_weight: float = param(0.5, 0.0, 10.0, "", "beta_s")
     arrest_constant: float = param(2.3, 0.0, 100.0, "", "Epstein k")
     grievance_weight: float = param(1.0, 0.0, 10.0, "", "weight of h(1-trust)")
+    proof_floor_share: float = param(
+        1e-4, 1e-9, 1.0, "share of the city", "social_proof share: crowds up to this share of the city give none"
+    )
+    proof_reference_share: float = param(
+        0.01, 1e-9, 1.0, "share of the city", "social_proof share: crowds of this share give full social proof"
+    )
 
 
 @dataclass(frozen=True)
@@ -252,6 +263,29 @@ class RepressionParams:
     min_detention_days: int = param(1, 1, 250, "days")
     max_detention_days: int = param(15, 1, 250, "days")
     backlash: float = param(0.05, 0.0, 1.0, "", "trust lost by online people at detention visibility 1")
+    deployed_share: float = param(
+        1.0, 0.0, 1.0, "share", "most of a city's force that can be sent to one rally (1: the whole force)"
+    )
+    officers_per_protester: float | None = param(
+        None,
+        0.0,
+        1000.0,
+        "officers per protester",
+        "officers sent per protester, up to the deployed share (Epstein's local vision); none: the whole share",
+    )
+
+
+@dataclass(frozen=True)
+class CallParams:
+    """Endogenous calls to rally: a city whose crowd reaches ``min_crowd`` calls a rally in every city."""
+
+    enabled: bool = param(False)
+    min_crowd: float = param(300.0, 1.0, None, "people", "crowd that makes a city's protesters call a rally")
+    delay_days: int = param(1, 1, 60, "days", "the called rally is this many days after the crowd")
+    reach: float = param(0.3, 0.0, 1.0, "share of online people who hear the call")
+    strength: float = param(0.1, 0.0, 1.0, "motive units", "added to the motive of those who heard it")
+    days: int = param(1, 1, 60, "days", "how many days the called rally lasts")
+    cooldown_days: int = param(7, 1, 366, "days", "a city calls again only this long after its last call")
 
 
 @dataclass(frozen=True)
@@ -260,6 +294,7 @@ class Dynamics:
     media: MediaParams = field(default_factory=MediaParams)
     protest: ProtestParams = field(default_factory=ProtestParams)
     repression: RepressionParams = field(default_factory=RepressionParams)
+    calls: CallParams = field(default_factory=CallParams)
 
 
 @dataclass(frozen=True)

@@ -166,6 +166,9 @@ def build_events(
                 if name in cities_raw[:j]:
                     raise ctx.error((*epath, "cities", j), f"city '{name}' is listed twice; list each city once")
             cities = tuple(cities_raw)
+        origin = getattr(ev, "origin", None)
+        if origin is not None:
+            check_city(origin, city_names, (*epath, "origin"), ctx)
         events.append(dataclasses.replace(ev, kind=kind, day=day, date=date, cities=cities))
     return tuple(events)
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..events import Event
+if TYPE_CHECKING:
+    from ..events import Event
 
 __all__ = ["CityState", "schedule"]
 
@@ -26,10 +28,14 @@ class CityState:
     police_factor: np.ndarray
     boost: np.ndarray
     boost_until: np.ndarray  # last day (inclusive) a focal boost applies
+    call: np.ndarray  # motive added for those who heard a call
+    call_until: np.ndarray  # last day (inclusive) of the call
+    participants: np.ndarray  # yesterday's crowd (people), read by conditional calls
+    index: dict[str, int]  # city name → index
 
     @classmethod
-    def initial(cls, salience: np.ndarray) -> CityState:
-        """Day-0 state: the cities' initial salience, no fatigue, police as deployed, no boost."""
+    def initial(cls, salience: np.ndarray, names: list[str] | None = None) -> CityState:
+        """Day-0 state: the cities' initial salience, no fatigue, police as deployed, no boost or call."""
         n = salience.shape[0]
         return cls(
             salience=salience.astype(np.float64, copy=True),
@@ -37,7 +43,16 @@ class CityState:
             police_factor=np.ones(n),
             boost=np.zeros(n),
             boost_until=np.full(n, -1, dtype=np.int64),
+            call=np.zeros(n),
+            call_until=np.full(n, -1, dtype=np.int64),
+            participants=np.zeros(n),
+            index={name: i for i, name in enumerate(names or [])},
         )
+
+    def expire(self, day: int) -> None:
+        """End the focal boosts and calls whose last day is before ``day``."""
+        self.boost[self.boost_until < day] = 0.0
+        self.call[self.call_until < day] = 0.0
 
 
 def schedule(events: Iterable[Event], days: int) -> dict[int, list[Event]]:

@@ -2,13 +2,20 @@
 (Granovetter 1978).
 
     G = w_g h (1 − τ)                         grievance
-    M = G + β_s s σ_c + b_c                   motive (b_c: focal-date boost)
-    P_c = 1 − exp(−k K_c / (A_c + 1))         perceived arrest probability
+    M = G + β_s s σ_c + b_c + b_call heard    motive (b_c: focal-date boost; b_call: a call
+                                              to rally, for those who heard it)
+    P_c = 1 − exp(−k min(d K_c / (A_c + 1), m))   perceived arrest probability
     R = r P_c                                 net risk
-    S_c = β_f v(A_c)       (visibility)   or  β_f A_c / N_c   (fraction)
+    S_c = β_f v(A_c)  (visibility),  β_f A_c / N_c  (fraction)
+          or β_f v_share(A_c / N_c)  (share)
+    v_share(a) = clip(ln(a / a_0) / ln(a_ref / a_0), 0, 1)
     active  ⇔  not detained and M + S_c − R ≥ θ
 
-A_c is yesterday's participants in people, K_c the police officers (people).
+A_c is yesterday's participants in people, K_c the city's police officers
+(people), d the largest share of them sent to one rally and m the officers
+sent per protester: the police at the rally are min(d K_c, m (A_c + 1)), as
+in Epstein's local vision (the cops an agent sees are those around it, not
+the city's whole force). Without m (None) all d K_c are at the rally.
 The ratio K/(A+1) is continuous: NetLogo's Rebellion floors it, which makes
 the arrest probability jump in steps and produces Epstein's bursts; with
 crowds counted in people and police in the thousands the floor changes
@@ -35,31 +42,44 @@ __all__ = ["CityDrive", "arrest_probability", "decide", "social_proof"]
 @dataclass(frozen=True)
 class CityDrive:
     """Per-city inputs of the decision (arrays of length C): salience σ_c, social proof S_c,
-    arrest probability P_c and focal boost b_c."""
+    arrest probability P_c, focal boost b_c and call strength b_call (None: no call)."""
 
     salience: np.ndarray
     proof: np.ndarray
     arrest: np.ndarray
     boost: np.ndarray
+    call: np.ndarray | None = None
 
 
-def arrest_probability(police: np.ndarray, active: np.ndarray, arrest_constant: float) -> np.ndarray:
-    """P = 1 − exp(−k K / (A + 1)) per city; police and active in people."""
-    return -np.expm1(
-        -arrest_constant * np.asarray(police, dtype=np.float64) / (np.asarray(active, dtype=np.float64) + 1.0)
-    )
+def arrest_probability(
+    police: np.ndarray,
+    active: np.ndarray,
+    arrest_constant: float,
+    deployed_share: float = 1.0,
+    per_protester: float | None = None,
+) -> np.ndarray:
+    """P = 1 − exp(−k min(d K / (A + 1), m)) per city; police K and active A in people,
+    d the deployed share, m officers per protester (None: no limit)."""
+    ratio = deployed_share * np.asarray(police, dtype=np.float64) / (np.asarray(active, dtype=np.float64) + 1.0)
+    if per_protester is not None:
+        ratio = np.minimum(ratio, per_protester)
+    return -np.expm1(-arrest_constant * ratio)
 
 
 def social_proof(active: np.ndarray, population: np.ndarray, params: ProtestParams, media: MediaParams) -> np.ndarray:
     """Social proof S_c per city from yesterday's participants (people): ``params.social_proof``
     is ``visibility`` (β_f v(A_c), with the visibility scale of ``media``), ``fraction``
-    (β_f A_c / N_c, Granovetter) or ``none``."""
+    (β_f A_c / N_c, Granovetter), ``share`` (β_f v_share(A_c / N_c), a log scale of the crowd
+    per head between ``proof_floor_share`` and ``proof_reference_share``) or ``none``."""
     active = np.asarray(active, dtype=np.float64)
     weight = params.social_proof_weight
     if params.social_proof == "none" or weight == 0:
         return np.zeros_like(active)
     if params.social_proof == "fraction":
         return weight * active / np.asarray(population, dtype=np.float64)
+    if params.social_proof == "share":
+        share = active / np.asarray(population, dtype=np.float64)
+        return weight * visibility(share, params.proof_reference_share, params.proof_floor_share)
     return weight * visibility(active, media.visibility_reference, media.visibility_floor)
 
 
@@ -77,8 +97,8 @@ def decide(
     Parameters
     ----------
     pop
-        The people: hardship, trust, sinophobia, risk_aversion, threshold, status and the
-        city slices ``starts``/``stops`` are read.
+        The people: hardship, trust, sinophobia, risk_aversion, threshold, status, heard and
+        the city slices ``starts``/``stops`` are read.
     city
         Per-city σ_c, S_c, P_c and focal boost b_c.
     params
@@ -99,6 +119,7 @@ def decide(
     hardship, trust, sinophobia = pop.hardship, pop.trust, pop.sinophobia
     risk_aversion, threshold, status = pop.risk_aversion, pop.threshold, pop.status
     salience, proof, arrest, boost = city.salience, city.proof, city.arrest, city.boost
+    call, heard = city.call, pop.heard
     n = status.shape[0]
     if active is None:
         active = np.empty(n, dtype=bool)
@@ -122,6 +143,9 @@ def decide(
             np.multiply(sinophobia[i:j], sal, out=sc)
             sc += g
             sc += lift
+            if call is not None and call[c] > 0:
+                np.multiply(heard[i:j], np.float32(call[c]), out=tm)
+                sc += tm
             np.multiply(risk_aversion[i:j], risk, out=tm)
             sc -= tm
             act = active[i:j]
