@@ -9,7 +9,12 @@ Checks (issue 3), each over ``--seeds`` seeds of ``scenarios/kazakhstan_2019.yam
 3. the median onset of each of the five cities reported on 4 September within
    ±2 days of it;
 4. the rallies stay small: in the median seed no city's daily participants
-   exceed 0.5% of its population;
+   exceed 0.5% of its population; crowd sizes against the reports of
+   ``data/episodes/kz2019_observations.csv`` (median over seeds): Zhanaozen's
+   peak within 100–1500, Almaty's and Astana's crowds on 4 September and their
+   peaks within 10–150 (reported: about 30 and about two dozen); detentions on
+   4 September in those two (reported: none) and nationally on 21 September
+   (reported: about 100) are shown against the reports;
 5. without the rumour (``events.0.enabled=false``) no protest anywhere in
    ≥ 95% of seeds;
 6. with the rumour moved to another city, the first onset happens there.
@@ -129,6 +134,64 @@ def check(
             "target": "≤ 0.5%",
             "passed": bool(med_share.max() <= 0.005),
             "score": float(med_share.max()),
+        }
+    )
+    for city, low, high in (("Zhanaozen", 100, 1500), ("Almaty", 10, 150), ("Astana", 10, 150)):
+        c = names.index(city)
+        peak = float(np.median(part[:, :, c].max(axis=1)))
+        rows.append(
+            {
+                "check": f"{city} peak crowd (median seed)",
+                "value": f"{peak:,.0f}",
+                "target": f"{low}–{high:,}",
+                "passed": bool(low <= peak <= high),
+                "score": peak,
+            }
+        )
+    for city in ("Almaty", "Astana"):
+        c = names.index(city)
+        crowd = float(np.median(part[:, sep4, c]))
+        rows.append(
+            {
+                "check": f"{city} crowd on 4 September (median seed)",
+                "value": f"{crowd:,.0f}",
+                "target": "10–150",
+                "passed": bool(10 <= crowd <= 150),
+                "score": crowd,
+            }
+        )
+    detained = ens.records["new_detained"]
+    both = [names.index("Almaty"), names.index("Astana")]
+    on4 = float(np.median(detained[:, sep4, both].sum(axis=1)))
+    rows.append(
+        {
+            "check": "detained on 4 September, Almaty and Astana (median seed)",
+            "value": f"{on4:,.0f}",
+            "target": "(reported: none at the rallies)",
+            "passed": None,
+            "score": on4,
+        }
+    )
+    sep21 = day_of(sc, "2019-09-21")
+    if sep21 < detained.shape[1]:
+        on21 = float(np.median(detained[:, sep21].sum(axis=1)))
+        rows.append(
+            {
+                "check": "detained on 21 September, all cities (median seed)",
+                "value": f"{on21:,.0f}",
+                "target": "(reported: about 100 in 7–8 cities)",
+                "passed": None,
+                "score": on21,
+            }
+        )
+    reached = np.median((onset >= 0).sum(axis=1))
+    rows.append(
+        {
+            "check": "cities reached (median seed)",
+            "value": f"{reached:.0f} of {len(names)}",
+            "target": "(reported: 7 named; smaller rallies may be unreported)",
+            "passed": None,
+            "score": float(reached),
         }
     )
     national_peak = np.median(part.sum(axis=2).max(axis=1))

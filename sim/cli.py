@@ -128,12 +128,21 @@ def _load(args: argparse.Namespace) -> Scenario:
     return load_scenario(args.scenario, overrides)
 
 
+def _warn_scale(scenario: Scenario) -> None:
+    from .config import scale_warning
+
+    message = scale_warning(scenario)
+    if message:
+        print(f"sim: warning: {message}", file=sys.stderr)
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "run"
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     scenario = _load(args)
+    _warn_scale(scenario)
     print(
         f"{args.scenario}: ok ({len(scenario.cities)} cities, {scenario.n_agents:,} agents, "
         f"{scenario.days} days, {len(scenario.events)} event{'' if len(scenario.events) == 1 else 's'})"
@@ -148,6 +157,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.seeds is None and (args.workers is not None or args.scheduler is not None):
         raise SimError("--workers and --scheduler go with --seeds N (an ensemble); a single run uses one process")
     scenario = _load(args)
+    _warn_scale(scenario)
     if args.seeds is not None:
         out = Path(args.out) if args.out else Path("runs") / f"{_slug(scenario.name)}-seeds{args.seeds}"
         ens = run_ensemble(
@@ -179,6 +189,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise SimError("compare needs at least two scenario files")
     overrides = [f"scale={args.scale}"] if args.scale else []
     scenarios = [load_scenario(path, overrides) for path in args.scenarios]  # validate all before running
+    for sc in scenarios:
+        _warn_scale(sc)
     with contextlib.ExitStack() as stack:
         scheduler = args.scheduler
         if scheduler is None and args.workers != 0:  # one cluster for every scenario
@@ -204,10 +216,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from .config import load_experiment
+    from .config import load_experiment, load_scenario
     from .sweep import run_sweep
 
     exp = load_experiment(args.experiment)
+    _warn_scale(load_scenario(exp.base, exp.fixed))
     out = Path(args.out) if args.out else Path("sweeps") / _slug(exp.name)
     results = run_sweep(
         exp, out, workers=args.workers, scheduler=args.scheduler, resume=args.resume, progress=not args.quiet

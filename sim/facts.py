@@ -9,6 +9,7 @@ import numpy as np
 
 __all__ = [
     "ACTIVE",
+    "AGENTS_PER_ONSET",
     "ATTRIBUTES",
     "BLOCK",
     "BYTES_PER_AGENT",
@@ -54,3 +55,8 @@ BLOCK = 32768
 #: used to refuse scenarios that would not fit in memory before allocating.
 BYTES_PER_AGENT = 32
 SCRATCH_BYTES_PER_AGENT = 48
+
+#: The coarsest valid ``scale`` puts at least this many agents in the onset threshold
+#: (``outputs.onset_min_participants`` people): measured on the 2019 scenario, where scale 2
+#: (5 agents) matches scale 1 and scale 5 (2 agents) does not (docs/scale.md).
+AGENTS_PER_ONSET = 5

@@ -49,7 +49,7 @@ def scenarios(draw):
             },
             "media": {"sinophobia_rate": draw(unit), "trust_rate": draw(unit)},
             "protest": {
-                "social_proof": draw(st.sampled_from(["visibility", "fraction", "none"])),
+                "social_proof": draw(st.sampled_from(["visibility", "fraction", "share", "none"])),
                 "social_proof_weight": draw(st.floats(0, 2)),
             },
             "repression": {
@@ -57,7 +57,10 @@ def scenarios(draw):
                 "arrest_share": draw(unit),
                 "max_detention_days": draw(st.integers(1, 5)),
                 "backlash": draw(unit),
+                "deployed_share": draw(unit),
+                "officers_per_protester": draw(st.one_of(st.none(), st.floats(0, 5))),
             },
+            "calls": {"enabled": draw(st.booleans()), "min_crowd": draw(st.floats(1, 50)), "reach": draw(unit)},
         },
         "events": [
             {
@@ -72,7 +75,9 @@ def scenarios(draw):
             {"kind": "economic_shock", "day": 0, "hardship": draw(st.floats(-1, 1))},
             {"kind": "focal_date", "day": 0, "boost": draw(unit), "days": 2},
             {"kind": "policing", "day": 0, "factor": draw(st.floats(0, 5))},
+            {"kind": "call", "day": 0, "strength": draw(unit), "reach": draw(unit), "days": 2},
         ],
+        "warmup_days": draw(st.integers(0, 3)),
     }
     return raw
 

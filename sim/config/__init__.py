@@ -21,7 +21,7 @@ Event kinds live in :mod:`sim.events` (one class each, registered by name).
 from ..events import EVENT_KINDS, Event
 from .experiment import Experiment, Parameter, load_experiment
 from .overrides import apply_overrides, parse_set
-from .scenario import Scenario, estimated_bytes, load_scenario
+from .scenario import Scenario, estimated_bytes, load_scenario, scale_warning
 from .schema import (
     ATTRIBUTES,
     Beta,
@@ -70,4 +70,5 @@ __all__ = [
     "load_experiment",
     "load_scenario",
     "parse_set",
+    "scale_warning",
 ]

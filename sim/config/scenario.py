@@ -19,7 +19,7 @@ from typing import Any
 from .._io import memory_available
 from ..errors import ParameterError
 from ..events import Event
-from ..facts import BYTES_PER_AGENT, RECORDED, SCRATCH_BYTES_PER_AGENT
+from ..facts import AGENTS_PER_ONSET, BYTES_PER_AGENT, RECORDED, SCRATCH_BYTES_PER_AGENT
 from .engine import Ctx, build, check_keys
 from .fields import param
 from .observed import read_observed
@@ -28,7 +28,7 @@ from .schema import City, Dynamics, GeographySpec, Outputs, PopulationSpec
 from .sections import build_events, build_geography, build_population, network_bytes
 from .yamlio import LineMap
 
-__all__ = ["Scenario", "estimated_bytes", "load_scenario", "memory_parts", "plain"]
+__all__ = ["Scenario", "estimated_bytes", "load_scenario", "memory_parts", "plain", "scale_warning"]
 
 #: Top-level keys of a scenario file.
 TOP_KEYS = [
@@ -85,6 +85,12 @@ class Scenario:
     def n_agents(self) -> int:
         return sum(self.agents_per_city())
 
+    @property
+    def valid_scale(self) -> float:
+        """The coarsest ``scale`` whose results match scale 1: ``AGENTS_PER_ONSET`` agents in the
+        onset threshold (docs/scale.md)."""
+        return max(1.0, self.outputs.onset_min_participants / AGENTS_PER_ONSET)
+
     def date_of(self, day: int) -> dt.date:
         return self.start + dt.timedelta(days=int(day))
 
@@ -98,6 +104,17 @@ class Scenario:
     def resolved(self) -> dict[str, Any]:
         """The scenario as plain data (every default filled in), for manifests."""
         return plain(self)
+
+
+def scale_warning(scenario: Scenario) -> str | None:
+    """A warning when the scenario runs coarser than its valid scale (docs/scale.md), else None."""
+    if scenario.scale <= scenario.valid_scale * (1 + 1e-9):
+        return None
+    return (
+        f"{scenario.name}: scale {scenario.scale:g} is coarser than the valid scale {scenario.valid_scale:g} "
+        f"(an onset of {scenario.outputs.onset_min_participants:g} people needs at least {AGENTS_PER_ONSET} "
+        f"agents); results can differ from scale 1 beyond seed noise (docs/scale.md)"
+    )
 
 
 def plain(obj: Any) -> Any:
