@@ -21,7 +21,7 @@ Checks (issue 3), each over ``--seeds`` seeds of ``scenarios/kazakhstan_2019.yam
 
 Usage::
 
-    python experiments/kazakhstan_acceptance.py [--seeds 20] [--scale 1] [--workers N]
+    python experiments/kazakhstan_acceptance.py [--seeds 20] [--scale 2] [--workers N]
                                                 [--set PATH=VALUE ...] [--write docs/kazakhstan_2019_acceptance.md]
 """
 
@@ -53,7 +53,7 @@ def day_of(scenario, date: str) -> int:
 
 def check(
     seeds: int = 20,
-    scale: float = 1,
+    scale: float = 2,
     workers: int | None = None,
     scheduler: str | None = None,
     sets: list[str] | None = None,
@@ -270,7 +270,7 @@ def markdown(rows: list[dict], args, wall: float, ens) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", type=int, default=20)
-    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--scale", type=float, default=2.0, help="people per agent (default 2, the valid scale)")
     ap.add_argument("--workers", type=int)
     ap.add_argument("--set", action="append", default=[], metavar="PATH=VALUE")
     ap.add_argument("--write", help="write the table as Markdown to this file")
