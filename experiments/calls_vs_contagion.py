@@ -7,6 +7,8 @@ Four variants of scenarios/kazakhstan_2019.yaml, each over the same seeds:
 - ``both``: the scenario as it is (the 3 Sep call for 4 Sep, the 21 Sep call, the national
   channel and the gravity network);
 - ``contagion only``: both calls disabled;
+- ``contagion only, national weight 1.0``: both calls disabled and the national channel as strong
+  as in the previous, contagion-only calibration (w_nat = 1.0 instead of 0.3);
 - ``calls only``: no salience carried between cities (``network_weight`` and
   ``national_weight`` 0); each city's own crowds still raise its own salience;
 - ``no gravity network``: ``network_weight`` 0, national channel and calls kept.
@@ -39,6 +41,11 @@ FIVE = ["Astana", "Almaty", "Karaganda", "Shymkent", "Aktobe"]
 VARIANTS = {
     "both": {},
     "contagion only": {"events.4.enabled": False, "events.5.enabled": False},
+    "contagion only, national weight 1.0": {
+        "events.4.enabled": False,
+        "events.5.enabled": False,
+        "dynamics.media.national_weight": 1.0,
+    },
     "calls only": {"dynamics.media.network_weight": 0.0, "dynamics.media.national_weight": 0.0},
     "no gravity network": {"dynamics.media.network_weight": 0.0},
 }
@@ -54,6 +61,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--scale", type=float, default=2.0)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--only", nargs="+", choices=list(VARIANTS), help="run these variants only")
     args = ap.parse_args()
     print(f"{args.seeds} seeds, scale {args.scale:g}; median [10%, 90%] over seeds\n")
     print(
@@ -62,6 +70,8 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|")
     for name, change in VARIANTS.items():
+        if args.only and name not in args.only:
+            continue
         sc = load_scenario(SCENARIO, {"scale": args.scale, **change})
         ens = run_ensemble(sc, seeds=args.seeds, workers=args.workers, progress=True)
         part = ens.records["participants"]

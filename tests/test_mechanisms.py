@@ -367,3 +367,21 @@ def test_endogenous_call_in_the_model():
     assert (model.state.call == 0.3).all()
     share = model.population.heard[model.population.online].mean()
     assert abs(share - 0.5) < 0.02
+
+
+def test_call_in_the_reference_model_sets_strength_days_and_hearers():
+    from sim.reference import ReferenceModel
+
+    raw = call_scenario(reach=0.5, strength=0.2, days=2)
+    for c in raw["geography"]["cities"]:
+        c["population"] //= 20
+    ref = ReferenceModel(raw, seed=3)
+    for _ in range(3):
+        ref.step()
+    assert ref.call[:2] == [0.2, 0.2] and ref.call[2] == 0.0
+    assert ref.call_until[:2] == [3, 3]
+    people = [p for c in (0, 1) for p in ref.members[c]]
+    assert not any(p.heard for p in people if not p.online)
+    share = np.mean([p.heard for p in people if p.online])
+    assert abs(share - 0.5) < 0.05
+    assert not any(p.heard for p in ref.members[2])

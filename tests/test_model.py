@@ -347,3 +347,56 @@ def test_a_new_event_kind_is_one_class(custom_event_kind):
     bad = small(days=3, events=[{"kind": "test_trust_shock", "day": 1, "amount": 2.0}])
     with pytest.raises(ParameterError, match=r"events\[0\]\.amount: 2\.0 is out of range"):
         sim.load_scenario(bad)
+
+
+def test_run_reports_progress_and_wall_time(monkeypatch):
+    """The progress bar's contract (one tick a day, named, on stderr, shown after 2 s, gone when
+    done, off on request) and a wall time that is the run's own."""
+    import sys
+    import time
+
+    import sim.model as model_module
+
+    bars = []
+
+    class Bar:
+        def __init__(self, **kwargs):
+            self.kwargs, self.ticks = kwargs, []
+            bars.append(self)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def update(self, n):
+            self.ticks.append(n)
+
+    monkeypatch.setattr(model_module, "tqdm", Bar)
+    raw = small(n_cities=2, people=500, days=5)
+    t0 = time.perf_counter()
+    result = sim.OpinionModel(raw).run(progress=True)
+    elapsed = time.perf_counter() - t0
+    bar = bars[-1]
+    assert bar.ticks == [1] * 5
+    assert bar.kwargs == {
+        "total": 5,
+        "disable": False,
+        "delay": 2.0,
+        "unit": "day",
+        "file": sys.stderr,
+        "desc": result.scenario.name,
+        "leave": False,
+    }
+    assert 0 < result.wall_time <= elapsed
+    sim.OpinionModel(raw).run(progress=False)
+    assert bars[-1].kwargs["disable"] is True
+    for tty in (False, True):  # default: a bar only on a terminal
+        monkeypatch.setattr(sys.stderr, "isatty", lambda tty=tty: tty, raising=False)
+        sim.OpinionModel(raw).run()
+        assert bars[-1].kwargs["disable"] is not tty
+    model = sim.OpinionModel(raw)
+    model.step(), model.step()
+    model.run(progress=True)
+    assert bars[-1].kwargs["total"] == 3 and bars[-1].ticks == [1] * 3  # the days that remain

@@ -163,6 +163,11 @@ def test_salience_matches_loop():
     np.testing.assert_allclose(got, loop_salience(sal, part, W, reach, *args), rtol=1e-12)
 
 
+def test_visibility_default_floor_is_one_person():
+    v = media.visibility(np.array([1.0, 10.0, 100.0]), 100.0)
+    np.testing.assert_allclose(v, [0.0, 0.5, 1.0])
+
+
 def test_visibility_floor_reference_and_monotone():
     v = media.visibility(np.array([0, 5, 50, 1000, 10**6]), 1000, 5)
     assert v[0] == 0 and v[1] == 0 and v[3] == 1 and v[4] == 1
@@ -176,14 +181,14 @@ def test_salience_decays_by_half_life_without_protest():
 
 
 def test_exposure_moves_only_online_people():
-    s = np.array([0.2, 0.2, 0.2], dtype=np.float32)
-    t = np.array([0.5, 0.5, 0.5], dtype=np.float32)
-    # cities [0, 2) at salience 1 and [2, 3) at salience 0.5
-    pop = Population(np.array([0, 2]), np.array([2, 3]))
-    pop.sinophobia[:], pop.trust[:], pop.online[:] = s, t, [True, False, True]
+    s = np.full(5, 0.2, dtype=np.float32)
+    t = np.full(5, 0.5, dtype=np.float32)
+    # cities [0, 4) at salience 1 and [4, 5) at salience 0.5; each person moves once
+    pop = Population(np.array([0, 4]), np.array([4, 5]))
+    pop.sinophobia[:], pop.trust[:], pop.online[:] = s, t, [True, False, True, True, True]
     media.exposure(pop, np.array([1.0, 0.5]), MediaParams(sinophobia_rate=0.5, trust_rate=0.2))
-    np.testing.assert_allclose(pop.sinophobia, [0.6, 0.2, 0.4], atol=1e-6)
-    np.testing.assert_allclose(pop.trust, [0.4, 0.5, 0.45], atol=1e-6)
+    np.testing.assert_allclose(pop.sinophobia, [0.6, 0.2, 0.6, 0.6, 0.4], atol=1e-6)
+    np.testing.assert_allclose(pop.trust, [0.4, 0.5, 0.4, 0.4, 0.45], atol=1e-6)
 
 
 # --------------------------------------------------------------------------- protest
@@ -194,7 +199,8 @@ def test_arrest_probability_epstein_value():
     assert protest.arrest_probability(np.array([0.0]), np.array([10.0]), 2.3)[0] == 0
 
 
-def test_decide_matches_loop():
+@pytest.mark.parametrize("gw", [1.2, 2.0, 1.0])
+def test_decide_matches_loop(gw):
     rng = np.random.default_rng(4)
     n = 500
     h, t, s, r, th = (opinions(rng, n) for _ in range(5))
@@ -205,10 +211,10 @@ def test_decide_matches_loop():
     pop.hardship[:], pop.trust[:], pop.sinophobia[:], pop.risk_aversion[:], pop.threshold[:] = h, t, s, r, th
     pop.status[:] = status
     drive = protest.CityDrive(salience=sal, proof=proof, arrest=arrest, boost=boost)
-    active, grievance = protest.decide(pop, drive, ProtestParams(grievance_weight=1.2, sinophobia_weight=0.7))
+    active, grievance = protest.decide(pop, drive, ProtestParams(grievance_weight=gw, sinophobia_weight=0.7))
     for i in range(n):
         c = int(np.searchsorted(stops, i, side="right"))
-        g = 1.2 * h[i] * (1 - t[i])
+        g = gw * h[i] * (1 - t[i])
         m = g + 0.7 * s[i] * sal[c] + boost[c]
         want = status[i] != DETAINED and m + proof[c] - r[i] * arrest[c] >= th[i]
         if abs(m + proof[c] - r[i] * arrest[c] - th[i]) > 1e-5:  # skip float ties
@@ -235,6 +241,7 @@ def test_detain_and_release_match_loop():
     detention = np.array([0, 0, 0, 1, 0], dtype=np.uint8)
     released = repression.release(status, detention)
     assert released == 1 and status[3] == QUIET
+    assert repression.release(status.copy(), detention.copy()) == 0  # nobody held
     cand = np.array([0, 1, 4])
     hit = repression.detain(
         status,
@@ -254,6 +261,14 @@ def test_detain_and_release_match_loop():
     assert status[0] == QUIET and status[4] == DETAINED
 
 
+def test_no_arrest_probability_never_detains():
+    """P = 0 (no police) detains nobody, even for a uniform draw of exactly 0."""
+    status = np.full(3, ACTIVE, dtype=np.uint8)
+    detention = np.zeros(3, dtype=np.uint8)
+    hit = repression.detain(status, detention, np.arange(3), np.zeros(3), np.zeros(3), np.ones(3, dtype=np.uint8))
+    assert hit.size == 0 and (status == ACTIVE).all()
+
+
 def test_backlash_only_online():
     t = np.array([0.5, 0.5], dtype=np.float32)
     repression.backlash(t, np.array([True, False]), np.array([0.1, 0.1], dtype=np.float32))
@@ -266,6 +281,8 @@ def test_pair_gather_equals_two_gathers_and_round_matches_loop():
     x = rng.random((n, 2), dtype=np.float32)
     p = rng.integers(0, n, size=n, dtype=np.int32)
     np.testing.assert_array_equal(influence.gather(x, p), np.stack([x[p, 0], x[p, 1]], axis=1))
+    for other in (x.astype(np.float64), rng.random((n, 3), dtype=np.float32), x[:, 0].copy()):
+        np.testing.assert_array_equal(influence.gather(other, p), other[p])  # the general path
     want = np.stack([loop_deffuant(x[:, k], p, 0.25, 0.4) for k in range(2)], axis=1)
     influence.deffuant_round(x, p, 0.25, 0.4)
     np.testing.assert_allclose(x, want, atol=1e-6)
