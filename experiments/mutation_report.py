@@ -82,6 +82,11 @@ EQUIVALENT = [
         "np.take on the (N, 1) view without reshaping takes the same flat elements",
     ),
     (
+        "falsy flag",
+        lambda old, new, a, b: old.strip() == "self.running = False" and new.strip() == "self.running = None",
+        "running is only tested for truth",
+    ),
+    (
         "loop guard",
         lambda old, new, a, b: old.strip().startswith("while self.running and self.day < self.scenario.days"),
         "step() sets running to False on the last day, so both guards stop on the same day",

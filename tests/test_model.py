@@ -400,3 +400,20 @@ def test_run_reports_progress_and_wall_time(monkeypatch):
     model.step(), model.step()
     model.run(progress=True)
     assert bars[-1].kwargs["total"] == 3 and bars[-1].ticks == [1] * 3  # the days that remain
+
+
+def test_stepping_past_the_end_is_refused_and_phase_times_add_up():
+    import time
+
+    model = sim.OpinionModel(small(n_cities=2, people=300, days=3))
+    t0 = time.perf_counter()
+    model.step()
+    after_one = dict(model.phase_seconds)
+    model.step(), model.step()
+    elapsed = time.perf_counter() - t0
+    assert not model.running and model.day == 3
+    with pytest.raises(RuntimeError, match="the scenario has 3 days; all have been run"):
+        model.step()
+    times = model.phase_seconds
+    assert all(v >= 0 for v in times.values()) and 0 < sum(times.values()) <= elapsed
+    assert all(times[k] >= after_one[k] for k in times) and sum(times.values()) > sum(after_one.values())

@@ -140,6 +140,30 @@ def test_event_needs_date_or_day(tmp_path):
         load_scenario(path)
 
 
+def test_call_events_validate_their_origin_and_fields():
+    base = small(n_cities=2, days=5)
+    sc = load_scenario({**base, "events": [{"kind": "call", "day": 2, "origin": "C0", "min_crowd": 20}]})
+    call = sc.events[0]
+    assert (call.kind, call.origin, call.min_crowd, call.strength, call.reach, call.days) == (
+        "call",
+        "C0",
+        20,
+        0.1,
+        0.3,
+        1,
+    )
+    with pytest.raises(ScenarioError, match=r"events\[0\]\.origin: unknown city 'C9'"):
+        load_scenario({**base, "events": [{"kind": "call", "day": 2, "origin": "C9"}]})
+    with pytest.raises(ParameterError, match=r"events\[0\]\.reach: 1\.5 is out of range"):
+        load_scenario({**base, "events": [{"kind": "call", "day": 2, "reach": 1.5}]})
+    with pytest.raises(
+        ScenarioError, match=r"events\[0\]\.strenght: unknown field 'strenght'; did you mean 'strength'"
+    ):
+        load_scenario({**base, "events": [{"kind": "call", "day": 2, "strenght": 0.2}]})
+    with pytest.raises(ParameterError, match=r"proof_floor_share 0\.1 must be below proof_reference_share"):
+        load_scenario({**base, "dynamics": {"protest": {"proof_floor_share": 0.1, "proof_reference_share": 0.01}}})
+
+
 def test_memory_check_before_allocating(tmp_path):
     text = GOOD.replace("population: 50000", "population: 9000000000")
     with pytest.raises(ParameterError, match=r"agents in 2 cities over 10 days need about .* GiB .* use scale ≥ \d+"):
