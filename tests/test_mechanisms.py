@@ -385,3 +385,80 @@ def test_call_in_the_reference_model_sets_strength_days_and_hearers():
     share = np.mean([p.heard for p in people if p.online])
     assert abs(share - 0.5) < 0.05
     assert not any(p.heard for p in ref.members[2])
+
+
+# ---------------------------------------------------------------------------- wiring found by mutation testing
+def test_city_agents_name_their_city_and_read_its_state():
+    model = sim.OpinionModel(two_cities(influence={"enabled": False}))
+    model.step()
+    names = [a.name for a in model.city_agents]
+    assert names == ["A", "B", "C"] and [a.index for a in model.city_agents] == [0, 1, 2]
+    for a in model.city_agents:
+        assert a.people == model.population.city(a.index)
+        assert a.participants == model.participants[a.index] and a.salience == model.state.salience[a.index]
+
+
+@pytest.mark.parametrize("rates", [(0.2, 0.0), (0.0, 0.2), (0.5, 0.5)])
+def test_media_drift_runs_when_either_rate_is_positive(rates):
+    s_rate, t_rate = rates
+    media = dict(MEDIA, sinophobia_rate=s_rate, trust_rate=t_rate)
+    model = sim.OpinionModel(two_cities(media=media, influence={"enabled": False}, protest={"enabled": False}))
+    pop = model.population
+    s0, t0 = pop.sinophobia.astype(np.float64).copy(), pop.trust.astype(np.float64).copy()
+    model.state.salience[:] = [1.0, 0.5, 0.0]
+    model.participants = np.zeros(3)
+    model._phase_salience()
+    sal = np.repeat(model.state.salience, pop.sizes)
+    np.testing.assert_allclose(pop.sinophobia, s0 + pop.online * s_rate * sal * (1 - s0), atol=2e-6)
+    np.testing.assert_allclose(pop.trust, t0 - pop.online * t_rate * sal * t0, atol=2e-6)
+
+
+def test_detentions_are_counted_in_the_city_of_each_person():
+    """City B's people are all out and certain to be caught; A has no police and nobody out. The
+    first person of B (the row where A's slice stops) must count in B."""
+    raw = two_cities(
+        influence={"enabled": False},
+        media={"enabled": False},
+        protest={"social_proof": "none", "arrest_constant": 100.0},  # P = 1 − e^(−100) = 1 exactly
+        repression={"arrest_share": 1.0, "backlash": 0.0},
+    )
+    raw["population"] = {
+        "threshold": {"dist": "constant", "value": 1.0},
+        "risk_aversion": {"dist": "constant", "value": 0.0},
+    }
+    raw["population"]["overrides"] = {"B": {"threshold": {"dist": "constant", "value": 0.0}}}
+    cities = raw["geography"]["cities"]
+    cities[0]["police_per_1000"], cities[1]["police_per_1000"], cities[2]["police_per_1000"] = 0.0, 1000.0, 0.0
+    model = sim.OpinionModel(raw)
+    model.step()
+    new = model.records["new_detained"][0]
+    out = model.records["participants"][0]
+    assert out[0] == 0 and out[1] == 50_000 and out[2] == 0
+    np.testing.assert_array_equal(new, [0, 50_000, 0])
+
+
+def test_grievance_is_recorded_without_the_protest_phase():
+    model = sim.OpinionModel(two_cities(influence={"enabled": False}, protest={"enabled": False}))
+    model.step()
+    pop = model.population
+    want = [np.mean(pop.hardship[sl].astype(np.float64) * (1 - pop.trust[sl])) for sl in map(pop.city, range(3))]
+    np.testing.assert_allclose(model.records["mean_grievance"][0], want, rtol=1e-5)
+
+
+def test_histograms_put_an_opinion_of_one_in_the_top_bin():
+    raw = two_cities(influence={"enabled": False}, media={"enabled": False}, protest={"enabled": False})
+    raw["population"] = {"trust": {"dist": "constant", "value": 1.0}}
+    raw["outputs"] = {"histograms": True, "histogram_bins": 10}
+    model = sim.OpinionModel(raw)
+    model.step()
+    trust_bins = model.histograms[0, :, 0]
+    np.testing.assert_array_equal(trust_bins[:, -1], [20_000, 50_000, 30_000])
+    assert trust_bins[:, :-1].sum() == 0
+
+
+def test_a_city_of_two_always_gets_the_other_person():
+    from sim.rules import influence
+
+    rng = np.random.default_rng(0)
+    offsets = [influence.draw_offsets(rng, np.array([0, 2, 3]), np.array([2, 3, 10])) for _ in range(50)]
+    assert all(o[0] == 1 and o[1] == 0 and 1 <= o[2] <= 6 for o in offsets)
