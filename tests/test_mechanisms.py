@@ -462,3 +462,17 @@ def test_a_city_of_two_always_gets_the_other_person():
     rng = np.random.default_rng(0)
     offsets = [influence.draw_offsets(rng, np.array([0, 2, 3]), np.array([2, 3, 10])) for _ in range(50)]
     assert all(o[0] == 1 and o[1] == 0 and 1 <= o[2] <= 6 for o in offsets)
+
+
+def test_a_disabled_event_does_not_drop_the_ones_after_it():
+    from sim.rules.events import schedule
+
+    raw = call_scenario()
+    raw["events"] = [
+        {"kind": "focal_date", "day": 1, "boost": 0.1},
+        {"kind": "focal_date", "day": 2, "boost": 0.2, "enabled": False},
+        {"kind": "focal_date", "day": 3, "boost": 0.3, "days": 2},
+    ]
+    sc = sim.load_scenario(raw)
+    days = schedule(sc.events, sc.days)
+    assert {d: [e.boost for e in evs] for d, evs in days.items()} == {1: [0.1], 3: [0.3]}
