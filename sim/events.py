@@ -153,7 +153,7 @@ class _Message(Event):
     def apply(self, cities, slices, pop, state, rng, day):
         _add_salience(state, cities, self.salience)
         for sl in slices:
-            hears = pop.online[sl] & (rng.random(sl.stop - sl.start) < self.reach)
+            hears = pop.hearers(sl, rng, self.reach)
             s = pop.sinophobia[sl]
             distrust = self.distrust(pop.trust[sl], s)
             delta = np.float32(self.effect) * (np.float32(self.backfire) * distrust - (1 - distrust))

@@ -145,6 +145,11 @@ class Population:
         """The slice of city ``c`` in every array."""
         return slice(int(self.starts[c]), int(self.stops[c]))
 
+    def hearers(self, people: slice, rng: np.random.Generator, reach: float) -> np.ndarray:
+        """Who hears a message or call among ``people``: online, each with probability ``reach``
+        (one uniform draw per person, in order)."""
+        return self.online[people] & (rng.random(people.stop - people.start) < reach)
+
     def per_city(self, values: np.ndarray) -> np.ndarray:
         """Broadcast one value per city to one per agent (float32)."""
         return np.repeat(np.asarray(values, dtype=np.float32), self.sizes)

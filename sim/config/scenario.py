@@ -249,22 +249,16 @@ def _check_dynamics(dynamics: Dynamics, ctx: Ctx) -> None:
             f"min_detention_days {rep.min_detention_days} exceeds max_detention_days {rep.max_detention_days}",
             ParameterError,
         )
-    pro = dynamics.protest
-    if pro.proof_floor_share >= pro.proof_reference_share:
-        raise ctx.error(
-            ("dynamics", "protest", "proof_floor_share"),
-            f"proof_floor_share {pro.proof_floor_share:g} must be below proof_reference_share "
-            f"{pro.proof_reference_share:g} (shares of the city)",
-            ParameterError,
-        )
-    med = dynamics.media
-    if med.visibility_floor >= med.visibility_reference:
-        raise ctx.error(
-            ("dynamics", "media", "visibility_floor"),
-            f"visibility_floor {med.visibility_floor:g} must be below visibility_reference "
-            f"{med.visibility_reference:g} (people)",
-            ParameterError,
-        )
+    scales = (  # log scales: (section, floor field, reference field, unit)
+        ("protest", "proof_floor_share", "proof_reference_share", "shares of the city"),
+        ("media", "visibility_floor", "visibility_reference", "people"),
+    )
+    for section, floor, reference, unit in scales:
+        params = getattr(dynamics, section)
+        lo, hi = getattr(params, floor), getattr(params, reference)
+        if lo >= hi:
+            message = f"{floor} {lo:g} must be below {reference} {hi:g} ({unit})"
+            raise ctx.error(("dynamics", section, floor), message, ParameterError)
 
 
 def _check_size(scenario: Scenario, ctx: Ctx) -> None:

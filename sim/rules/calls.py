@@ -43,8 +43,7 @@ def issue_call(
     state.call[cities] = strength
     state.call_until[cities] = day + days - 1
     for sl in slices:
-        np.less(rng.random(sl.stop - sl.start), reach, out=pop.heard[sl])
-        pop.heard[sl] &= pop.online[sl]
+        pop.heard[sl] = pop.hearers(sl, rng, reach)
 
 
 def issue_call_reference(model: Any, city: int, strength: float, reach: float, days: int) -> None:
