@@ -1,4 +1,4 @@
-"""Command line: ``sim run | validate | sweep | plot | compare``.
+"""Command line: ``sim run | validate | sweep | plot | compare | calibrate | score``.
 
 Errors in input print one line on stderr (``sim: error: file:line: field: ...``)
 and exit with code 2; nothing already written is touched.
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import SimError
+from .inference import NULLS
 
 if TYPE_CHECKING:
     from .config import Scenario
@@ -110,6 +111,47 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--scheduler", metavar="ADDRESS", help="use a running Dask scheduler, e.g. tcp://host:8786")
     sw.add_argument("--resume", action="store_true", help="continue a sweep: skip finished runs")
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    cal = sub.add_parser("calibrate", help="ABC-SMC calibration of scenario parameters against observations")
+    cal.add_argument("calibration", help="calibration YAML file (docs/inference.md)")
+    cal.add_argument("--out", help="output directory (default calibrations/<name>/)")
+    cal.add_argument(
+        "--workers", type=_positive_int, help="worker processes (default: one per core; 0 = serial, in this process)"
+    )
+    cal.add_argument("--scheduler", metavar="ADDRESS", help="use a running Dask scheduler, e.g. tcp://host:8786")
+    cal.add_argument("--resume", action="store_true", help="continue a stopped calibration where it stopped")
+    cal.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    cal.add_argument("--quiet", action="store_true", help="no progress output")
+
+    sc = sub.add_parser(
+        "score", help="score a scenario or a calibration's posterior and null models against observations"
+    )
+    sc.add_argument("target", help="scenario YAML file, or a sim calibrate output folder (uses its posterior)")
+    sc.add_argument(
+        "--observed", action="append", required=True, metavar="FILE", help="observation CSV file (repeatable)"
+    )
+    sc.add_argument(
+        "--null",
+        default="all",
+        help=f"null models to score beside the model: all, none, or a comma-separated list of {', '.join(NULLS)}",
+    )
+    sc.add_argument("--seeds", type=_at_least_one, default=20, help="runs per simulated predictor (default 20)")
+    sc.add_argument("--draws", type=_at_least_one, help="with a posterior: parameter draws (default --seeds)")
+    sc.add_argument("--scale", type=_scale, help="people per agent (overrides the scenario's)")
+    sc.add_argument("--exclude", action="append", default=[], metavar="FILE:LINE", help="leave out a row (repeatable)")
+    sc.add_argument("--out", help="output directory (default scores/<name>/)")
+    sc.add_argument("--workers", type=_positive_int, help="worker processes (default one per core; 0 = serial)")
+    sc.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler")
+    sc.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    se = sub.add_parser("sensitivity", help="global sensitivity analysis (SALib Sobol' or Morris) of an experiment")
+    se.add_argument("experiment", help="experiment YAML file: parameter ranges, outcomes, samples, replicates, seed")
+    se.add_argument("--method", choices=["sobol", "morris"], default="sobol", help="Sobol' indices or Morris screening")
+    se.add_argument("--out", help="output directory (default sensitivity/<name>-<method>/)")
+    se.add_argument("--workers", type=_positive_int, help="worker processes (default one per core; 0 = serial)")
+    se.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler")
+    se.add_argument("--resume", action="store_true", help="continue a stopped analysis: skip finished runs")
+    se.add_argument("--quiet", action="store_true", help="no progress bar")
 
     pl = sub.add_parser("plot", help="redraw the plots of a run, ensemble or compare directory, or a sweep store")
     pl.add_argument("directory", help="written by sim run [--seeds], sim compare or sim sweep")
@@ -233,6 +275,115 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from .config.calibration import load_calibration
+    from .inference.calibrate import run_calibration
+
+    cal = load_calibration(args.calibration)
+    out = Path(args.out) if args.out else Path("calibrations") / _slug(cal.name)
+    diag = run_calibration(
+        cal,
+        out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        resume=args.resume,
+        progress=not args.quiet,
+        plots=not args.no_plots,
+    )
+    import pandas as pd
+
+    from .inference.calibrate import weighted_summary
+
+    post = pd.read_parquet(out / "posterior.parquet")
+    last = post[post["generation"] == post["generation"].max()]
+    print(
+        f"{cal.name}: {len(diag['generations'])} generations, {diag['simulations']:,} simulations, "
+        f"{diag['wall_time_s']:.0f} s; final ε {diag['generations'][-1]['epsilon']}"
+    )
+    print(f"{'parameter':<44} {'prior':<28} {'median':>9} {'90% interval':>22}")
+    for p in cal.priors:
+        s = weighted_summary(last[p.path].to_numpy(float), last["weight"].to_numpy(float))
+        interval = f"[{s['q05']:.4g}, {s['q95']:.4g}]"
+        print(f"{p.path:<44} {p.describe():<28} {s['median']:>9.4g} {interval:>22}")
+    print(f"outputs in {out}/ (posterior.parquet, diagnostics.json, calibrated.yaml, predictive.csv, plots/)")
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from .inference.score import score_predictors, write_scores
+
+    if args.null == "none":
+        nulls: list[str] = []
+    elif args.null == "all":
+        nulls = list(NULLS)
+    else:
+        nulls = [n.strip() for n in args.null.split(",") if n.strip()]
+        bad = [n for n in nulls if n not in NULLS]
+        if bad:
+            raise SimError(f"--null: unknown null model(s) {bad}; allowed: all, none, {', '.join(NULLS)}")
+    exclude = []
+    for item in args.exclude:
+        name, _, line = item.rpartition(":")
+        if not name or not line.isdigit():
+            raise SimError(f"--exclude {item!r}: give FILE:LINE, e.g. kz2019_observations.csv:16")
+        exclude.append((Path(name).name, int(line)))
+    target = Path(args.target)
+    if not target.exists():
+        raise SimError(f"{target}: not found; give a scenario YAML file or a sim calibrate output folder")
+    for f in args.observed:
+        if not Path(f).is_file():
+            raise SimError(f"--observed {f}: file not found")
+    summary, rows = score_predictors(
+        target,
+        args.observed,
+        nulls,
+        seeds=args.seeds,
+        draws=args.draws or args.seeds,
+        scale=args.scale,
+        exclude=tuple(exclude),
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=not args.quiet,
+    )
+    out = Path(args.out) if args.out else Path("scores") / _slug(target.stem if target.is_file() else target.name)
+    write_scores(
+        summary,
+        rows,
+        out,
+        {
+            "target": str(target),
+            "observed": args.observed,
+            "nulls": nulls,
+            "seeds": args.seeds,
+            "draws": args.draws,
+            "scale": args.scale,
+            "exclude": exclude,
+            "command": " ".join(sys.argv),
+        },
+    )
+    print(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep="—"))
+    print(f"lower is better; per-row scores in {out / 'score_rows.csv'}, figure in {out / 'plots' / 'scores.png'}")
+    return 0
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    from .config import load_experiment, load_scenario
+    from .inference.sensitivity import analyze, design_for, write_indices
+    from .sweep import run_sweep
+
+    exp = design_for(load_experiment(args.experiment), args.method)
+    _warn_scale(load_scenario(exp.base, exp.fixed))
+    out = Path(args.out) if args.out else Path("sensitivity") / f"{_slug(exp.name)}-{args.method}"
+    results = run_sweep(
+        exp, out, workers=args.workers, scheduler=args.scheduler, resume=args.resume, progress=not args.quiet
+    )
+    indices = analyze(exp, results, args.method)
+    write_indices(indices, args.method, out)
+    print(indices.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"{len(results)} runs; indices in {out / 'indices.csv'}, figure in {out / 'plots' / 'sensitivity.png'}")
+    return 0
+
+
 def cmd_plot(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -283,9 +434,16 @@ def main(argv: list[str] | None = None) -> int:
     if _TRACKER_WARNING not in sys.warnoptions:
         sys.warnoptions.append(_TRACKER_WARNING)
     try:
-        return {"run": cmd_run, "validate": cmd_validate, "sweep": cmd_sweep, "plot": cmd_plot, "compare": cmd_compare}[
-            args.command
-        ](args)
+        return {
+            "run": cmd_run,
+            "validate": cmd_validate,
+            "sweep": cmd_sweep,
+            "plot": cmd_plot,
+            "compare": cmd_compare,
+            "calibrate": cmd_calibrate,
+            "score": cmd_score,
+            "sensitivity": cmd_sensitivity,
+        }[args.command](args)
     except SimError as exc:
         print(f"sim: error: {exc}", file=sys.stderr)
         return 2

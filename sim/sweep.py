@@ -65,6 +65,11 @@ def points(exp: Experiment) -> list[dict[str, Any]]:
             dict(zip([p.path for p in exp.parameters], combo))
             for combo in itertools.product(*[p.grid() for p in exp.parameters])
         ]
+    if exp.design in ("saltelli", "morris"):
+        from .inference.sensitivity import unit_points
+
+        x = unit_points(exp.parameters, exp.design, exp.samples or 1, exp.seed)
+        return [{p.path: p.cast(float(x[i, k])) for k, p in enumerate(exp.parameters)} for i in range(len(x))]
     d = len(exp.parameters)
     rng = np.random.default_rng(np.random.SeedSequence([exp.seed, 0x5EED]))
     if exp.design == "lhs":
@@ -81,7 +86,8 @@ def design_table(exp: Experiment) -> pd.DataFrame:
     rows = []
     for i, values in enumerate(points(exp)):
         for r in range(exp.replicates):
-            rows.append({"point": i, "replicate": r, "seed": run_seed(exp.seed, i, r), **values})
+            seed = run_seed(exp.seed, 0 if exp.common_seeds else i, r)
+            rows.append({"point": i, "replicate": r, "seed": seed, **values})
     df = pd.DataFrame(rows)
     width = max(4, len(str(len(df))))
     df.insert(0, "run_id", [f"r{k:0{width}d}" for k in range(len(df))])

@@ -38,7 +38,8 @@ OUTCOMES = (
     "final_mean_sinophobia",
 )
 
-DESIGNS = ("grid", "lhs", "sobol")
+#: ``saltelli`` and ``morris`` are SALib's designs for ``sim sensitivity`` (:mod:`sim.inference.sensitivity`).
+DESIGNS = ("grid", "lhs", "sobol", "saltelli", "morris")
 
 #: Most runs one experiment may hold (points × replicates), checked before any design is built.
 MAX_RUNS = 1_000_000
@@ -57,6 +58,7 @@ _KEYS = [
     "parameters",
     "outcomes",
     "keep_timeseries",
+    "common_seeds",
 ]
 
 
@@ -109,6 +111,7 @@ class Experiment:
     fixed: dict[str, Any] = field(default_factory=dict)
     samples: int | None = None
     keep_timeseries: bool = False
+    common_seeds: bool = False
     description: str = ""
     source: str = ""
 
@@ -262,6 +265,9 @@ def load_experiment(path: str | Path) -> Experiment:
     keep = raw.get("keep_timeseries", False)
     if not isinstance(keep, bool):
         raise ctx.error(("keep_timeseries",), "use true or false")
+    common = raw.get("common_seeds", False)
+    if not isinstance(common, bool):
+        raise ctx.error(("common_seeds",), "use true or false (true: every point runs the same seeds)")
     return Experiment(
         name=name,
         base=str(base),
@@ -273,6 +279,7 @@ def load_experiment(path: str | Path) -> Experiment:
         fixed=dict(fixed),
         samples=samples,
         keep_timeseries=keep,
+        common_seeds=common,
         description=str(raw.get("description", "")),
         source=src,
     )

@@ -1,0 +1,315 @@
+"""``sim calibrate``: ABC-SMC of a scenario's parameters against episode observations.
+
+The output folder (``DIR``):
+
+- ``manifest.json``: the calibration, versions, a hash of its inputs (a resumed run must match);
+- ``smc/``: the sampler's round and generation files (:mod:`sim.inference.smc`), kept for ``--resume``;
+- ``posterior.parquet``: every generation's particles, one column per prior path plus ``weight``,
+  ``distance``, ``generation``; the last generation is the posterior;
+- ``diagnostics.json``: ε, acceptance rate, ESS and simulations per generation, totals, wall time;
+- ``calibrated.yaml``: the base scenario (``extends:``) with the posterior medians ``set``;
+- ``predictive.csv``: posterior predictive scores and bands per observation row;
+- ``plots/``: marginals and pairs with the prior, ε/ESS per generation, predictive checks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import os
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .._io import atomic_write, write_json
+from ..config import load_scenario
+from ..config.calibration import Calibration
+from ..errors import SimError
+from ..executor import Task, dask_client, execute, run_seed
+from ..model import OpinionModel
+from ..results import package_versions
+from .observe import ObservationModel
+from .smc import Generation, SMCSettings, run_smc
+
+__all__ = ["calibration_task", "posterior_draws", "run_calibration", "weighted_summary"]
+
+
+@functools.lru_cache(maxsize=8)
+def _observation_model(
+    observed: tuple[str, ...], exclude: tuple[tuple[str, int], ...], base: str, fixed_json: str
+) -> ObservationModel:
+    scenario = load_scenario(base, json.loads(fixed_json))
+    return ObservationModel.from_files(list(observed), scenario, exclude)
+
+
+def simulate_observed(task: Task) -> tuple[ObservationModel, np.ndarray, np.ndarray, float]:
+    """Run one simulation of a calibration task; its observed quantities and wall time."""
+    t0 = time.perf_counter()
+    scenario = load_scenario(task["base"], {**task["fixed"], **task["theta"], "seed": task["seed"]})
+    result = OpinionModel(scenario).run(progress=False)
+    obs = _observation_model(
+        tuple(task["observed"]), tuple(map(tuple, task["exclude"])), task["base"], json.dumps(task["fixed"])
+    )
+    values, peaks = obs.simulate(result.records["participants"], result.records["new_detained"])
+    return obs, values, peaks, time.perf_counter() - t0
+
+
+def calibration_task(task: Task) -> Task:
+    """One ABC proposal: simulate, compare with the observations (runs in a worker).
+
+    Never raises for a failing simulation: the proposal is then rejected and its error kept.
+    """
+    try:
+        obs, values, peaks, wall = simulate_observed(task)
+    except Exception as exc:  # a failed run is data: the proposal is rejected
+        return {"k": task["k"], "status": "failed", "error": f"{type(exc).__name__}: {exc}"}
+    out: Task = {"k": task["k"], "status": "ok", "distance": obs.distance(values, peaks), "wall_s": wall}
+    out.update({f"v{i}": float(v) for i, v in enumerate(values)})
+    out.update({f"u{i}": float(v) for i, v in enumerate(peaks)})
+    return out
+
+
+def _inputs_hash(cal: Calibration) -> str:
+    """Hash of everything that fixes the result: the calibration, its base scenario and data files."""
+    h = hashlib.sha256()
+    # the number of generations is left out: a finished calibration can be resumed with more
+    skip = ("source", "description", "predictive_draws", "populations", "priors")
+    plain = {k: v for k, v in cal.__dict__.items() if k not in skip}
+    plain["priors"] = [p.plain() for p in cal.priors]
+    h.update(json.dumps(plain, sort_keys=True, default=str).encode())
+    scenario = cal.scenario()
+    h.update(json.dumps(scenario.resolved(), sort_keys=True, default=str).encode())
+    for f in cal.observed:
+        h.update(Path(f).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def weighted_summary(values: np.ndarray, weights: np.ndarray) -> dict[str, float]:
+    """Weighted median and 5/95% quantiles."""
+    order = np.argsort(values, kind="stable")
+    cw = np.cumsum(np.asarray(weights, float)[order])
+    cw /= cw[-1]
+    v = np.asarray(values, float)[order]
+    at = np.minimum(np.searchsorted(cw, [0.05, 0.5, 0.95]), len(v) - 1)
+    return {"q05": float(v[at[0]]), "median": float(v[at[1]]), "q95": float(v[at[2]])}
+
+
+def posterior_draws(posterior: pd.DataFrame, paths: list[str], k: int, seed: int) -> list[dict[str, float]]:
+    """``k`` parameter sets drawn by weight from the last generation (seeded, with replacement)."""
+    last = posterior[posterior["generation"] == posterior["generation"].max()]
+    w = last["weight"].to_numpy(float)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0xD4A7]))
+    idx = rng.choice(len(last), size=k, replace=True, p=w / w.sum())
+    return [{p: _py(last[p].iat[i]) for p in paths} for i in idx]
+
+
+def _py(v: Any) -> Any:
+    return v.item() if hasattr(v, "item") else v
+
+
+@contextlib.contextmanager
+def _engine(workers: int | None, scheduler: str | None) -> Iterator[str | None]:
+    """One Dask cluster for the whole calibration (its address), or None for serial runs."""
+    if workers == 0 and scheduler is None:
+        yield None
+        return
+    if scheduler is not None:
+        yield scheduler
+        return
+    with dask_client(workers) as client:
+        yield client.scheduler.address
+
+
+def run_calibration(
+    cal: Calibration,
+    out: str | Path,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    plots: bool = True,
+) -> dict[str, Any]:
+    """Run (or ``resume``) a calibration into ``out`` and write its outputs.
+
+    Returns
+    -------
+    dict
+        The diagnostics (also in ``out/diagnostics.json``).
+
+    Raises
+    ------
+    SimError
+        ``out`` holds another calibration, or one without ``resume``.
+    """
+    out = Path(out)
+    digest = _inputs_hash(cal)
+    manifest_path = out / "manifest.json"
+    if manifest_path.exists():
+        old = json.loads(manifest_path.read_text())
+        if not resume:
+            raise SimError(f"{out} already holds a calibration; add --resume to continue it, or give another --out")
+        if old.get("inputs_hash") != digest:
+            raise SimError(
+                f"{out} holds a calibration of other inputs (the calibration file, base scenario or observations "
+                f"changed since); give another --out to start afresh"
+            )
+    elif out.exists() and any(out.iterdir()):
+        raise SimError(f"{out} exists and is not a calibration folder; give an empty or new --out")
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(
+        manifest_path,
+        {
+            "calibration": {
+                **{k: v for k, v in cal.__dict__.items() if k != "priors"},
+                "priors": [p.plain() for p in cal.priors],
+            },
+            "inputs_hash": digest,
+            "versions": package_versions(),
+            "command": " ".join(sys.argv),
+        },
+    )
+    settings = SMCSettings(
+        particles=cal.particles,
+        populations=cal.populations,
+        max_simulations=cal.max_simulations,
+        alpha=cal.alpha,
+        min_epsilon=cal.min_epsilon,
+        seed=cal.seed,
+    )
+    common = {"base": cal.base, "fixed": cal.fixed, "observed": list(cal.observed), "exclude": list(cal.exclude)}
+    t0 = time.perf_counter()
+    log = (lambda s: print(f"{cal.name}: {s}", file=sys.stderr, flush=True)) if progress else None
+    with _engine(workers, scheduler) as address:
+
+        def evaluate(tasks: list[Task]) -> Iterable[Task]:
+            t = tasks[0]["t"]
+            eps = tasks[0].get("epsilon", float("inf"))
+            desc = f"generation {t + 1}/{settings.populations}" + (f", ε {eps:.3g}" if np.isfinite(eps) else "")
+            full = [{**common, **task} for task in tasks]
+            return execute(
+                calibration_task,
+                full,
+                workers=0 if address is None else None,
+                scheduler=address,
+                progress=progress,
+                desc=desc,
+            )
+
+        gens = run_smc(list(cal.priors), evaluate, settings, out / "smc", log=log)
+        wall = time.perf_counter() - t0
+        posterior = _posterior_frame(gens, cal.paths)
+        atomic_write(out / "posterior.parquet", lambda p: posterior.to_parquet(p, index=False))
+        diagnostics = _diagnostics(gens, settings, wall)
+        write_json(out / "diagnostics.json", diagnostics)
+        _write_calibrated(cal, posterior, out)
+        predictive = None
+        if cal.predictive_draws:
+            predictive = posterior_predictive(cal, posterior, address, progress)
+            atomic_write(out / "predictive.csv", lambda p: predictive.to_csv(p, index=False))
+    if plots:
+        from ..plotting.inference import plot_calibration
+
+        plot_calibration(cal, posterior, diagnostics, predictive, out / "plots")
+    return diagnostics
+
+
+def _posterior_frame(gens: list[Generation], paths: list[str]) -> pd.DataFrame:
+    frames = []
+    for g in gens:
+        f = g.particles[[*paths, "weight", "distance"]].copy()
+        f["generation"] = g.t
+        frames.append(f)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _diagnostics(gens: list[Generation], settings: SMCSettings, wall: float) -> dict[str, Any]:
+    sims = sum(g.simulations for g in gens)
+    rows = []
+    for g in gens:
+        wall_sims = g.particles["wall_s"].to_numpy(float) if "wall_s" in g.particles else np.array([])
+        rows.append(
+            {
+                "generation": g.t,
+                "epsilon": g.epsilon if np.isfinite(g.epsilon) else None,
+                "acceptance_rate": g.acceptance,
+                "ess": g.ess,
+                "simulations": g.simulations,
+                "wall_s": g.wall_s,
+                "median_distance": float(np.median(g.particles["distance"])),
+                "mean_run_s": float(wall_sims.mean()) if wall_sims.size else None,
+            }
+        )
+    gen_wall = sum(g.wall_s for g in gens)
+    return {
+        "generations": rows,
+        "simulations": sims,
+        "particles": settings.particles,
+        "wall_time_s": wall,
+        "simulations_per_second": sims / gen_wall if gen_wall > 0 else None,
+        "settings": settings.__dict__,
+        "workers": os.cpu_count(),
+    }
+
+
+def _write_calibrated(cal: Calibration, posterior: pd.DataFrame, out: Path) -> None:
+    last = posterior[posterior["generation"] == posterior["generation"].max()]
+    w = last["weight"].to_numpy(float)
+    sets: dict[str, Any] = dict(cal.fixed)
+    lines = [
+        f"# Posterior medians of calibration '{cal.name}' ({len(last)} particles, generation "
+        f"{int(posterior['generation'].max())}); 90% intervals in the comments.",
+        "# Written by sim calibrate; the posterior is in posterior.parquet beside this file.",
+    ]
+    for p in cal.priors:
+        s = weighted_summary(last[p.path].to_numpy(float), w)
+        sets[p.path] = p.value(s["median"])
+        lines.append(
+            f"#   {p.path}: median {s['median']:.4g}, 90% [{s['q05']:.4g}, {s['q95']:.4g}], prior {p.describe()}"
+        )
+    base_rel = os.path.relpath(cal.base, out.resolve())
+    body = {"name": f"{load_scenario(cal.base).name}-calibrated", "extends": base_rel, "set": sets}
+    text = "\n".join(lines) + "\n" + yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
+    atomic_write(out / "calibrated.yaml", lambda p: _write_text(p, text))
+
+
+def posterior_predictive(
+    cal: Calibration, posterior: pd.DataFrame, address: str | None, progress: bool
+) -> pd.DataFrame:
+    """Fresh runs at ``predictive.draws`` posterior draws (one seed each), scored per observation row."""
+    draws = posterior_draws(posterior, cal.paths, cal.predictive_draws, cal.seed)
+    common = {"base": cal.base, "fixed": cal.fixed, "observed": list(cal.observed), "exclude": list(cal.exclude)}
+    tasks = [
+        {**common, "k": i, "t": -1, "theta": th, "seed": run_seed(cal.seed, 10_000, i)} for i, th in enumerate(draws)
+    ]
+    results = sorted(
+        execute(
+            calibration_task,
+            tasks,
+            workers=0 if address is None else None,
+            scheduler=address,
+            progress=progress,
+            desc="posterior predictive",
+        ),
+        key=lambda r: r["k"],
+    )
+    ok = [r for r in results if r["status"] == "ok"]
+    if not ok:
+        raise SimError("every posterior predictive run failed: " + results[0].get("error", ""))
+    obs = _observation_model(tuple(cal.observed), tuple(cal.exclude), cal.base, json.dumps(cal.fixed))
+    values = np.array([[r[f"v{i}"] for i in range(len(obs.rows))] for r in ok])
+    peaks = np.array([[r[f"u{i}"] for i in range(len(obs.unreported_cities))] for r in ok]).reshape(len(ok), -1)
+    table = obs.scores(values, peaks)
+    table.attrs["unreported_log_score"] = obs.unreported_log_score(peaks)
+    return table
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")

@@ -1,0 +1,202 @@
+"""``sim score``: proper scores of the model's predictions and of null models against an
+episode's observations (docs/inference.md, "Scores and null models").
+
+Predictors
+----------
+model
+    The scenario (or, given a calibration folder, its posterior: parameter draws × seeds).
+population_rank
+    No dynamics: the trigger city (of the first ``information_trigger``) starts on the
+    trigger's date, every other city on the first call's date (three days after the trigger
+    when the scenario has no call). Ordered by population within a day. Onsets only.
+focal_date
+    Every city on the first announced date (the first call, else the first focal date,
+    else the trigger's date). Onsets only.
+national_only
+    The model with the gravity network off (``dynamics.media.network_weight = 0``).
+gravity_only
+    The model with the national channel off (``dynamics.media.national_weight = 0``).
+
+The two deterministic nulls predict one day per city (a point mass); they predict no crowd
+or detention, so those rows are scored for the simulated predictors only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._io import atomic_write, write_json
+from ..config import Scenario, load_scenario
+from ..errors import SimError
+from ..executor import Task, execute, run_seed
+from . import NULLS
+from .calibrate import calibration_task, posterior_draws
+from .observe import ObservationModel
+
+__all__ = ["NULLS", "null_onsets", "score_predictors"]
+
+
+#: Overrides that turn the model into a channel-ablated null.
+ABLATIONS = {
+    "national_only": {"dynamics.media.network_weight": 0.0},
+    "gravity_only": {"dynamics.media.national_weight": 0.0},
+}
+
+
+def _first(scenario: Scenario, kinds: Iterable[str]) -> Any:
+    events = [e for e in scenario.events if e.kind in tuple(kinds) and e.enabled and e.date is not None]
+    return min(events, key=lambda e: e.date or dt.date.max) if events else None
+
+
+def null_onsets(name: str, scenario: Scenario) -> np.ndarray:
+    """Onset day per city under a deterministic null model (``days`` = never)."""
+    trigger = _first(scenario, ["information_trigger", "economic_shock"])
+    if trigger is None:
+        raise SimError(f"the null model {name!r} needs the scenario's trigger (an information_trigger event)")
+    t_day = (trigger.date - scenario.start).days
+    names = [c.name for c in scenario.cities]
+    call = _first(scenario, ["call"])
+    if name == "population_rank":
+        call_day = (call.date - scenario.start).days if call is not None else t_day + 3
+        origin = set(names) if trigger.cities == "all" else set(trigger.cities)
+        return np.array([t_day if n in origin else call_day for n in names], dtype=float)
+    if name == "focal_date":
+        focal = call or _first(scenario, ["focal_date"]) or trigger
+        return np.full(len(names), float((focal.date - scenario.start).days))
+    raise SimError(f"{name!r} is not a deterministic null model")
+
+
+def _run_values(
+    tasks: list[Task], obs: ObservationModel, workers: int | None, scheduler: str | None, progress: bool, desc: str
+) -> tuple[np.ndarray, np.ndarray]:
+    results = sorted(
+        execute(calibration_task, tasks, workers=workers, scheduler=scheduler, progress=progress, desc=desc),
+        key=lambda r: r["k"],
+    )
+    ok = [r for r in results if r["status"] == "ok"]
+    if not ok:
+        raise SimError(f"{desc}: every run failed: {results[0].get('error', '')}")
+    values = np.array([[r[f"v{i}"] for i in range(len(obs.rows))] for r in ok])
+    peaks = np.array([[r[f"u{i}"] for i in range(len(obs.unreported_cities))] for r in ok]).reshape(len(ok), -1)
+    return values, peaks
+
+
+def _summary(name: str, table: pd.DataFrame, unreported: float | None) -> dict[str, Any]:
+    q = table["quantity"]
+
+    def mean(col: str, mask: pd.Series) -> float:
+        v = table.loc[mask, col].to_numpy(float)
+        return float(np.nanmean(v)) if v.size and not np.isnan(v).all() else float("nan")
+
+    return {
+        "predictor": name,
+        "onset_crps": mean("crps", q == "onset"),
+        "brier_reached": mean("brier_reached", q == "onset"),
+        "crowd_crps": mean("crps", q == "participants"),
+        "detained_crps": mean("crps", q == "detained"),
+        "unreported_logscore": float("nan") if unreported is None else unreported,
+    }
+
+
+def score_predictors(
+    target: str | Path,
+    observed: list[str],
+    nulls: list[str],
+    seeds: int = 20,
+    draws: int = 20,
+    scale: float | None = None,
+    exclude: tuple[tuple[str, int], ...] = (),
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+    seed: int = 1,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Score the model and null models against observation files.
+
+    Parameters
+    ----------
+    target
+        A scenario YAML, or a ``sim calibrate`` output folder: then ``draws`` parameter sets
+        are drawn from its posterior by weight and each is run once (with its own seed), so
+        the spread holds parameter and seed uncertainty together.
+    observed
+        Observation CSV files.
+    nulls
+        Names from :data:`NULLS`.
+    seeds
+        Runs per simulated predictor for a scenario.
+    draws
+        Posterior draws (runs) per simulated predictor for a calibration folder.
+
+    Returns
+    -------
+    summary, rows
+        One row per predictor (mean scores), and one per (predictor, observation row).
+    """
+    target = Path(target)
+    sets: dict[str, Any] = {}
+    thetas: list[dict[str, Any]]
+    if target.is_dir():
+        manifest = target / "manifest.json"
+        if not (manifest.exists() and (target / "posterior.parquet").exists()):
+            raise SimError(f"{target} is not a finished calibration folder (no manifest.json/posterior.parquet)")
+        cal = json.loads(manifest.read_text())["calibration"]
+        base, sets = cal["base"], dict(cal["fixed"])
+        post = pd.read_parquet(target / "posterior.parquet")
+        paths = [p["path"] for p in cal["priors"]]
+        thetas = posterior_draws(post, paths, draws, seed)
+    else:
+        base, thetas = str(target), [{}] * seeds
+    if scale is not None:
+        sets["scale"] = scale
+    scenario = load_scenario(base, sets)
+    obs = ObservationModel.from_files(observed, scenario, exclude)
+    common = {"base": base, "observed": list(observed), "exclude": [list(e) for e in exclude]}
+    summaries, tables = [], []
+
+    def simulated(name: str, extra: dict[str, Any]) -> None:
+        tasks = [
+            {**common, "fixed": {**sets, **extra}, "k": i, "t": -1, "theta": th, "seed": run_seed(seed, 20_000, i)}
+            for i, th in enumerate(thetas)
+        ]
+        values, peaks = _run_values(tasks, obs, workers, scheduler, progress, name)
+        t = obs.scores(values, peaks).assign(predictor=name, runs=len(values))
+        tables.append(t)
+        summaries.append(_summary(name, t, obs.unreported_log_score(peaks)))
+
+    simulated("model", {})
+    for name in nulls:
+        if name in ABLATIONS:
+            simulated(name, ABLATIONS[name])
+        else:
+            onset = null_onsets(name, scenario)
+            index = {c: i for i, c in enumerate(obs.city_names)}
+            values = np.full(len(obs.rows), np.nan)
+            for r, (c, q) in enumerate(zip(obs.rows["city"], obs.rows["quantity"])):
+                if q == "onset":
+                    values[r] = onset[index[c]]
+            t = obs.scores(values[None, :], np.zeros((1, 0)))
+            t.loc[t["quantity"] != "onset", ["crps", "median", "q05", "q95"]] = np.nan
+            t = t.assign(predictor=name, runs=0)
+            tables.append(t)
+            summaries.append(_summary(name, t, None))
+    return pd.DataFrame(summaries), pd.concat(tables, ignore_index=True)
+
+
+def write_scores(summary: pd.DataFrame, rows: pd.DataFrame, out: Path, meta: dict[str, Any]) -> None:
+    """``scores.csv``, ``score_rows.csv``, ``score.json`` and ``plots/scores.png`` in ``out``."""
+    from ..plotting import save
+    from ..plotting.inference import score_figure
+
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(out / "scores.csv", lambda p: summary.to_csv(p, index=False))
+    atomic_write(out / "score_rows.csv", lambda p: rows.to_csv(p, index=False))
+    write_json(out / "score.json", meta)
+    save(score_figure(summary), out / "plots" / "scores.png")
