@@ -75,6 +75,14 @@ def _parser() -> argparse.ArgumentParser:
             "(repeatable; list items by index: events.0.salience=0.9)",
         )
 
+    def posterior_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--posterior",
+            metavar="DIR",
+            help="a sim calibrate folder: run parameter draws from its posterior × --seeds seeds each",
+        )
+        p.add_argument("--draws", type=_at_least_one, default=10, help="with --posterior: parameter draws (default 10)")
+
     run = sub.add_parser("run", help="run a scenario and write a run directory")
     scenario_args(run)
     run.add_argument("--out", help="output directory (default runs/<name>-seed<N>/)")
@@ -89,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
         "--workers", type=_positive_int, help="with --seeds: worker processes (default one per core; 0 = serial)"
     )
     run.add_argument("--scheduler", metavar="ADDRESS", help="with --seeds: a running Dask scheduler")
+    posterior_args(run)
 
     cmp_ = sub.add_parser("compare", help="run scenarios as ensembles and compare their outcomes")
     cmp_.add_argument("scenarios", nargs="+", help="scenario YAML files (at least two)")
@@ -98,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--workers", type=_positive_int, help="worker processes (default one per core; 0 = serial)")
     cmp_.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler")
     cmp_.add_argument("--quiet", action="store_true", help="no progress bar")
+    posterior_args(cmp_)
 
     val = sub.add_parser("validate", help="check a scenario file; changes nothing")
     scenario_args(val)
@@ -182,6 +192,20 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "run"
 
 
+def _posterior(args: argparse.Namespace, scenario: Scenario) -> list[dict] | None:
+    """Posterior draws for --posterior (checked against the scenario before any run)."""
+    if args.posterior is None:
+        return None
+    from .ensemble import posterior_overrides
+
+    draws = posterior_overrides(args.posterior, args.draws, seed=scenario.seed)
+    try:
+        scenario.with_overrides(draws[0])
+    except SimError as exc:
+        raise SimError(f"--posterior {args.posterior}: its parameters do not fit {scenario.name}: {exc}") from None
+    return draws
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     scenario = _load(args)
     _warn_scale(scenario)
@@ -198,12 +222,21 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.seeds is None and (args.workers is not None or args.scheduler is not None):
         raise SimError("--workers and --scheduler go with --seeds N (an ensemble); a single run uses one process")
+    if args.posterior is not None and args.seeds is None:
+        raise SimError("--posterior goes with --seeds N: each posterior draw runs N seeds")
     scenario = _load(args)
     _warn_scale(scenario)
     if args.seeds is not None:
-        out = Path(args.out) if args.out else Path("runs") / f"{_slug(scenario.name)}-seeds{args.seeds}"
+        draws = _posterior(args, scenario)
+        tag = f"-posterior{args.draws}x{args.seeds}" if draws else f"-seeds{args.seeds}"
+        out = Path(args.out) if args.out else Path("runs") / f"{_slug(scenario.name)}{tag}"
         ens = run_ensemble(
-            scenario, seeds=args.seeds, workers=args.workers, scheduler=args.scheduler, progress=not args.quiet
+            scenario,
+            seeds=args.seeds,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=not args.quiet,
+            draws=draws,
         )
         ens.save(out, plots=not args.no_plots)
         if not args.quiet:
@@ -237,9 +270,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
         scheduler = args.scheduler
         if scheduler is None and args.workers != 0:  # one cluster for every scenario
             scheduler = stack.enter_context(local_cluster(args.workers)).scheduler_address
+        # every scenario runs the same posterior draws (paired), so differences are the scenarios'
+        draws = [_posterior(args, sc) for sc in scenarios]
         ensembles = [
-            run_ensemble(sc, seeds=args.seeds, workers=args.workers, scheduler=scheduler, progress=not args.quiet)
-            for sc in scenarios
+            run_ensemble(
+                sc, seeds=args.seeds, workers=args.workers, scheduler=scheduler, progress=not args.quiet, draws=d
+            )
+            for sc, d in zip(scenarios, draws)
         ]
     table = compare_table(ensembles)
     numbers = compare_numbers(ensembles)
@@ -252,7 +289,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         for sc, e in zip(scenarios, ensembles):
             e.save(tmp / _slug(sc.name), plots=False)
     print(table.to_string(index=False))
-    print("(median [5%, 95%] over seeds)")
+    over = f"{args.draws} posterior draws × {args.seeds} seeds" if args.posterior else "seeds"
+    print(f"(median [5%, 95%] over {over})")
     print(f"wrote {out}/")
     return 0
 

@@ -48,7 +48,10 @@ BAND_METRICS = ("participants", "detained", "mean_trust", "mean_sinophobia", "sa
 def ensemble_task(task: Task) -> Task:
     """Run one seed of an ensemble (in a worker); returns the per-city daily records."""
     try:
-        result = OpinionModel(task["scenario"], seed=task["seed"]).run(progress=False)
+        scenario = task["scenario"]
+        if task.get("overrides"):  # a posterior draw
+            scenario = scenario.with_overrides(task["overrides"])
+        result = OpinionModel(scenario, seed=task["seed"]).run(progress=False)
         return {
             "status": "ok",
             "index": task["index"],
@@ -301,10 +304,14 @@ def run_ensemble(
     workers: int | None = 0,
     scheduler: str | None = None,
     progress: bool = False,
+    draws: list[dict[str, Any]] | None = None,
 ) -> Ensemble:
     """Run ``seeds`` seeds of a scenario on the shared engine.
 
-    Seed *r* is ``run_seed(scenario.seed, 0, r)``, as replicate *r* of a sweep.
+    Seed *r* is ``run_seed(scenario.seed, 0, r)``, as replicate *r* of a sweep. With ``draws``
+    (parameter sets, e.g. from a calibration's posterior: :func:`posterior_overrides`), every
+    draw runs ``seeds`` seeds: ``len(draws) × seeds`` runs, run *r* with draw ``r // seeds``,
+    so the bands hold parameter and seed uncertainty together.
 
     Parameters
     ----------
@@ -318,8 +325,12 @@ def run_ensemble(
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    seed_list = [run_seed(scenario.seed, 0, r) for r in range(seeds)]
-    tasks = [{"scenario": scenario, "seed": s, "index": r} for r, s in enumerate(seed_list)]
+    runs = seeds * (len(draws) if draws else 1)
+    seed_list = [run_seed(scenario.seed, 0, r) for r in range(runs)]
+    tasks = [
+        {"scenario": scenario, "seed": s, "index": r, "overrides": draws[r // seeds] if draws else None}
+        for r, s in enumerate(seed_list)
+    ]
     t0 = time.perf_counter()
     done: dict[int, dict] = {}
     failed = []
@@ -375,3 +386,22 @@ def compare_table(ensembles: list[Ensemble]) -> pd.DataFrame:
         }
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def posterior_overrides(directory: str | Path, draws: int, seed: int = 0) -> list[dict[str, Any]]:
+    """``draws`` parameter sets drawn by weight from a ``sim calibrate`` folder's posterior.
+
+    Raises
+    ------
+    SimError
+        If the folder holds no finished calibration.
+    """
+    import json
+
+    from .inference.calibrate import posterior_draws
+
+    d = Path(directory)
+    if not ((d / "manifest.json").exists() and (d / "posterior.parquet").exists()):
+        raise SimError(f"--posterior {d}: not a finished sim calibrate folder (no manifest.json/posterior.parquet)")
+    paths = [p["path"] for p in json.loads((d / "manifest.json").read_text())["calibration"]["priors"]]
+    return posterior_draws(pd.read_parquet(d / "posterior.parquet"), paths, draws, seed)

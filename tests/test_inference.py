@@ -324,3 +324,30 @@ def test_calibrate_refuses_a_folder_of_other_inputs(tmp_path, capsys):
     assert main(["calibrate", str(cal_path), "--out", str(out), "--resume", "--workers", "0", "--quiet"]) == 2
     assert "other inputs" in capsys.readouterr().err
     assert os.path.exists(out / "posterior.parquet")  # the first calibration is untouched
+
+
+def test_run_and_compare_over_posterior_draws(tmp_path, capsys):
+    mod = _synthetic()
+    cal_path = mod.make_problem(tmp_path, particles=6, populations=1)
+    cal = tmp_path / "cal"
+    assert main(["calibrate", str(cal_path), "--out", str(cal), "--workers", "0", "--quiet", "--no-plots"]) == 0
+    post = pd.read_parquet(cal / "posterior.parquet")
+    scen = tmp_path / "scenario.yaml"
+    scen.write_text(yaml.safe_dump({"extends": str(mod.BASE), "set": mod.FIXED}))
+    out = tmp_path / "ens"
+    args = ["run", str(scen), "--seeds", "2", "--posterior", str(cal), "--draws", "3", "--workers", "0"]
+    assert main([*args, "--out", str(out), "--quiet", "--no-plots"]) == 0
+    from sim.ensemble import Ensemble, posterior_overrides, run_ensemble
+
+    ens = Ensemble.load(out)
+    assert len(ens.seeds) == 6  # 3 draws × 2 seeds
+    draws = posterior_overrides(cal, 3, seed=load_scenario(scen).seed)
+    assert all(set(d) == set(mod.PRIORS) for d in draws)
+    assert all(d["population.threshold.mean"] in set(post["population.threshold.mean"]) for d in draws)
+    # the draws are applied: the same seeds with the draws' parameters give the ensemble's records
+    again = run_ensemble(load_scenario(scen), seeds=2, draws=draws)
+    np.testing.assert_array_equal(again.records["participants"], ens.records["participants"])
+    plain = run_ensemble(load_scenario(scen), seeds=6)
+    assert not np.array_equal(plain.records["participants"], ens.records["participants"])
+    assert main(["run", str(scen), "--posterior", str(cal)]) == 2
+    assert "goes with --seeds" in capsys.readouterr().err
