@@ -351,3 +351,20 @@ def test_run_and_compare_over_posterior_draws(tmp_path, capsys):
     assert not np.array_equal(plain.records["participants"], ens.records["participants"])
     assert main(["run", str(scen), "--posterior", str(cal)]) == 2
     assert "goes with --seeds" in capsys.readouterr().err
+
+
+def test_ablated_nulls_override_posterior_draws_of_the_same_parameter(tmp_path):
+    """A posterior that samples national_weight must not switch the gravity_only null's national
+    channel back on."""
+    from sim.inference.score import score_predictors
+
+    mod = _synthetic()
+    cal_path = mod.make_problem(tmp_path, particles=6, populations=1)
+    cal = tmp_path / "cal"
+    assert main(["calibrate", str(cal_path), "--out", str(cal), "--workers", "0", "--quiet", "--no-plots"]) == 0
+    summary, rows = score_predictors(
+        cal, [str(tmp_path / "observations.csv")], ["gravity_only"], draws=4, workers=0, progress=False
+    )
+    model = rows[rows.predictor == "model"].reset_index(drop=True)
+    ablated = rows[rows.predictor == "gravity_only"].reset_index(drop=True)
+    assert not np.allclose(model["crps"], ablated["crps"])

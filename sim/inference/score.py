@@ -162,8 +162,9 @@ def score_predictors(
     summaries, tables = [], []
 
     def simulated(name: str, extra: dict[str, Any]) -> None:
+        # the ablation goes last: a posterior draw of the same parameter must not switch it back on
         tasks = [
-            {**common, "fixed": {**sets, **extra}, "k": i, "t": -1, "theta": th, "seed": run_seed(seed, 20_000, i)}
+            {**common, "fixed": sets, "k": i, "t": -1, "theta": {**th, **extra}, "seed": run_seed(seed, 20_000, i)}
             for i, th in enumerate(thetas)
         ]
         values, peaks = _run_values(tasks, obs, workers, scheduler, progress, name)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 from ._common import save
 from .sweeps import label
@@ -48,6 +49,7 @@ def marginals_figure(priors: list[Any], posterior: pd.DataFrame) -> Figure:
         ax.plot(x, d, color="k", lw=1, ls="--", label="prior")
         if p.dist == "loguniform":
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel(label(p.path))
         ax.set_yticks([])
     for ax in axes[n:]:
@@ -79,9 +81,11 @@ def pairs_figure(priors: list[Any], posterior: pd.DataFrame) -> Figure:
                 ax.set_ylim(*pi.interval(0.999))
                 if pi.dist == "loguniform":
                     ax.set_yscale("log")
+                    ax.yaxis.set_minor_formatter(NullFormatter())
             ax.set_xlim(*pj.interval(0.999))
             if pj.dist == "loguniform":
                 ax.set_xscale("log")
+                ax.xaxis.set_minor_formatter(NullFormatter())
             if i == n - 1:
                 ax.set_xlabel(label(pj.path), fontsize=8)
             if j == 0 and i > 0:
@@ -196,6 +200,7 @@ def sensitivity_figure(indices: pd.DataFrame, method: str) -> Figure:
             ax.barh(y, sub["mu_star"], xerr=sub["mu_star_conf"], color="tab:blue", label="μ*")
         ax.set_yticks(y, [label(p) for p in sub["parameter"]], fontsize=8)
         ax.invert_yaxis()
+        ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 4))
         ax.set_title(o, fontsize=10)
     axes[0].legend(fontsize=8)
     return fig
