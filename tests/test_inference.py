@@ -4,6 +4,7 @@ recovery of known parameters), calibration files and ``sim calibrate``/``sim sco
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 import math
 import os
@@ -65,7 +66,9 @@ def test_the_2019_observations_read_with_days_since_start():
 )
 def test_bad_observation_rows_name_file_line_and_column(tmp_path, line, field, message):
     f = tmp_path / "obs.csv"
-    f.write_text("city,quantity,date_earliest,date_latest,low,high\nAlmaty,onset,2019-09-04,2019-09-04,,\n" + line + "\n")
+    f.write_text(
+        "city,quantity,date_earliest,date_latest,low,high\nAlmaty,onset,2019-09-04,2019-09-04,,\n" + line + "\n"
+    )
     s = load_scenario(KZ)
     with pytest.raises(DataError) as e:
         read_observations(f, [c.name for c in s.cities], s.start, s.days)
@@ -151,7 +154,7 @@ def _toy(tasks, calls=None, fail_after=None):
 def test_smc_concentrates_on_the_truth_and_weights_are_normalised(tmp_path):
     gens = run_smc(PRIORS, _toy, SMCSettings(particles=300, populations=6, seed=3), tmp_path)
     eps = [g.epsilon for g in gens]
-    assert eps[0] == math.inf and all(e2 < e1 for e1, e2 in zip(eps[1:], eps[2:]))
+    assert eps[0] == math.inf and all(e2 < e1 for e1, e2 in itertools.pairwise(eps[1:]))
     last = gens[-1].particles
     assert last["weight"].sum() == pytest.approx(1.0) and len(last) == 300
     for name, truth in (("a", 1.0), ("b", 2.0)):
@@ -264,9 +267,12 @@ def test_synthetic_calibration_recovers_known_parameters(tmp_path):
     assert [g["generation"] for g in diag["generations"]] == list(range(5))
     assert all(0 < g["acceptance_rate"] <= 1 and g["ess"] > 1 for g in diag["generations"])
     calibrated = load_scenario(out / "calibrated.yaml")  # extends the base, sets the medians
-    assert calibrated.population.threshold.mean == pytest.approx(table.set_index("parameter").loc[
-        "population.threshold.mean", "median"], rel=1e-6)
-    assert {"marginals.png", "pairs.png", "progress.png", "predictive.png"} <= {p.name for p in (out / "plots").iterdir()}
+    assert calibrated.population.threshold.mean == pytest.approx(
+        table.set_index("parameter").loc["population.threshold.mean", "median"], rel=1e-6
+    )
+    assert {"marginals.png", "pairs.png", "progress.png", "predictive.png"} <= {
+        p.name for p in (out / "plots").iterdir()
+    }
     # a second run into the same folder must not overwrite it
     assert main(["calibrate", str(cal_path), "--out", str(out), "--workers", "0", "--quiet"]) == 2
 
@@ -295,8 +301,21 @@ def test_sim_score_scores_the_model_and_the_nulls(tmp_path, capsys):
     mod.make_problem(tmp_path, particles=10, populations=1)
     scen = tmp_path / "scenario.yaml"
     scen.write_text(yaml.safe_dump({"extends": str(mod.BASE), "set": mod.FIXED}))
-    code = main(["score", str(scen), "--observed", str(tmp_path / "observations.csv"), "--seeds", "4",
-                 "--workers", "0", "--out", str(tmp_path / "score"), "--quiet"])
+    code = main(
+        [
+            "score",
+            str(scen),
+            "--observed",
+            str(tmp_path / "observations.csv"),
+            "--seeds",
+            "4",
+            "--workers",
+            "0",
+            "--out",
+            str(tmp_path / "score"),
+            "--quiet",
+        ]
+    )
     assert code == 0
     summary = pd.read_csv(tmp_path / "score" / "scores.csv")
     assert list(summary["predictor"]) == ["model", "population_rank", "focal_date", "national_only", "gravity_only"]
@@ -362,7 +381,7 @@ def test_ablated_nulls_override_posterior_draws_of_the_same_parameter(tmp_path):
     cal_path = mod.make_problem(tmp_path, particles=6, populations=1)
     cal = tmp_path / "cal"
     assert main(["calibrate", str(cal_path), "--out", str(cal), "--workers", "0", "--quiet", "--no-plots"]) == 0
-    summary, rows = score_predictors(
+    _, rows = score_predictors(
         cal, [str(tmp_path / "observations.csv")], ["gravity_only"], draws=4, workers=0, progress=False
     )
     model = rows[rows.predictor == "model"].reset_index(drop=True)
