@@ -47,3 +47,14 @@ def dask_scheduler():
         yield cluster.scheduler_address
     finally:
         cluster.close()
+
+
+def interruptible(cmd: list[str]) -> list[str]:
+    """``cmd`` (a Python command line) started so that it sees Ctrl-C as a user's terminal delivers it.
+
+    A shell that started the test run in the background leaves SIGINT ignored, and an ignored
+    signal stays ignored through exec (Python then installs no KeyboardInterrupt handler); the
+    returned command restores the default disposition and execs ``cmd`` in the same process.
+    """
+    code = "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])"
+    return [cmd[0], "-c", code, *cmd]

@@ -30,6 +30,8 @@ from sim.inference.priors import Prior
 from sim.inference.score import null_onsets
 from sim.inference.smc import SMCSettings, effective_sample_size, run_smc, weighted_quantile
 
+from .conftest import interruptible
+
 ROOT = Path(__file__).resolve().parent.parent
 KZ = ROOT / "scenarios" / "kazakhstan_2019.yaml"
 OBS19 = ROOT / "data" / "episodes" / "kz2019_observations.csv"
@@ -283,7 +285,7 @@ def test_a_killed_calibration_resumes_to_the_uninterrupted_posterior(tmp_path):
     cal_path = mod.make_problem(tmp_path, particles=40, populations=4, seed=3)
     base = [sys.executable, "-m", "sim", "calibrate", str(cal_path), "--workers", "0", "--no-plots"]
     subprocess.run([*base, "--out", str(tmp_path / "whole"), "--quiet"], check=True, cwd=ROOT)
-    proc = subprocess.Popen([*base, "--out", str(tmp_path / "cut"), "--quiet"], cwd=ROOT)
+    proc = subprocess.Popen(interruptible([*base, "--out", str(tmp_path / "cut"), "--quiet"]), cwd=ROOT)
     deadline = time.monotonic() + 300
     while not (tmp_path / "cut" / "smc" / "g01_r000.parquet").exists() and time.monotonic() < deadline:
         time.sleep(0.05)

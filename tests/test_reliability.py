@@ -16,7 +16,7 @@ import sim
 from sim.cli import main
 from sim.model import OpinionModel
 
-from .conftest import ROOT, small
+from .conftest import ROOT, interruptible, small
 
 
 def test_no_model_outlives_its_run():
@@ -145,7 +145,9 @@ def test_ctrl_c_is_one_line_and_leaves_no_worker():
         "--out",
         os.devnull + ".x",
     ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        interruptible(cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     parent = psutil.Process(proc.pid)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(parent.children(recursive=True)) < 2:
