@@ -37,7 +37,7 @@ from ..executor import Task, dask_client, execute, run_seed
 from ..model import OpinionModel
 from ..results import package_versions
 from .observe import ObservationModel
-from .smc import Generation, SMCSettings, run_smc
+from .smc import Generation, SMCSettings, run_smc, weighted_quantile
 
 __all__ = ["calibration_task", "posterior_draws", "run_calibration", "weighted_summary"]
 
@@ -94,12 +94,7 @@ def _inputs_hash(cal: Calibration) -> str:
 
 def weighted_summary(values: np.ndarray, weights: np.ndarray) -> dict[str, float]:
     """Weighted median and 5/95% quantiles."""
-    order = np.argsort(values, kind="stable")
-    cw = np.cumsum(np.asarray(weights, float)[order])
-    cw /= cw[-1]
-    v = np.asarray(values, float)[order]
-    at = np.minimum(np.searchsorted(cw, [0.05, 0.5, 0.95]), len(v) - 1)
-    return {"q05": float(v[at[0]]), "median": float(v[at[1]]), "q95": float(v[at[2]])}
+    return {name: weighted_quantile(values, weights, q) for name, q in (("q05", 0.05), ("median", 0.5), ("q95", 0.95))}
 
 
 def posterior_draws(posterior: pd.DataFrame, paths: list[str], k: int, seed: int) -> list[dict[str, float]]:
