@@ -75,6 +75,18 @@ def _parser() -> argparse.ArgumentParser:
             "(repeatable; list items by index: events.0.salience=0.9)",
         )
 
+    def engine_args(p: argparse.ArgumentParser, resume: str | None = None) -> None:
+        """--workers, --scheduler, --quiet and (for stores that can be continued) --resume."""
+        p.add_argument(
+            "--workers",
+            type=_positive_int,
+            help="worker processes (default: one per core; 0 = serial, in this process)",
+        )
+        p.add_argument("--scheduler", metavar="ADDRESS", help="use a running Dask scheduler, e.g. tcp://host:8786")
+        if resume:
+            p.add_argument("--resume", action="store_true", help=resume)
+        p.add_argument("--quiet", action="store_true", help="no progress output")
+
     def posterior_args(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--posterior",
@@ -104,9 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--seeds", type=_at_least_one, default=20, help="seeds per scenario (default 20)")
     cmp_.add_argument("--scale", type=_scale, help="people per agent, for every scenario")
     cmp_.add_argument("--out", help="output directory (default runs/compare-<names>/)")
-    cmp_.add_argument("--workers", type=_positive_int, help="worker processes (default one per core; 0 = serial)")
-    cmp_.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler")
-    cmp_.add_argument("--quiet", action="store_true", help="no progress bar")
+    engine_args(cmp_)
     posterior_args(cmp_)
 
     val = sub.add_parser("validate", help="check a scenario file; changes nothing")
@@ -115,23 +125,13 @@ def _parser() -> argparse.ArgumentParser:
     sw = sub.add_parser("sweep", help="run a parameter sweep (experiment YAML) into a resumable store")
     sw.add_argument("experiment", help="experiment YAML file")
     sw.add_argument("--out", help="store directory (default sweeps/<name>/)")
-    sw.add_argument(
-        "--workers", type=_positive_int, help="worker processes (default: one per core; 0 = serial, in this process)"
-    )
-    sw.add_argument("--scheduler", metavar="ADDRESS", help="use a running Dask scheduler, e.g. tcp://host:8786")
-    sw.add_argument("--resume", action="store_true", help="continue a sweep: skip finished runs")
-    sw.add_argument("--quiet", action="store_true", help="no progress bar")
+    engine_args(sw, resume="continue a sweep: skip finished runs")
 
     cal = sub.add_parser("calibrate", help="ABC-SMC calibration of scenario parameters against observations")
     cal.add_argument("calibration", help="calibration YAML file (docs/inference.md)")
     cal.add_argument("--out", help="output directory (default calibrations/<name>/)")
-    cal.add_argument(
-        "--workers", type=_positive_int, help="worker processes (default: one per core; 0 = serial, in this process)"
-    )
-    cal.add_argument("--scheduler", metavar="ADDRESS", help="use a running Dask scheduler, e.g. tcp://host:8786")
-    cal.add_argument("--resume", action="store_true", help="continue a stopped calibration where it stopped")
     cal.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    cal.add_argument("--quiet", action="store_true", help="no progress output")
+    engine_args(cal, resume="continue a stopped calibration where it stopped")
 
     sc = sub.add_parser(
         "score", help="score a scenario or a calibration's posterior and null models against observations"
@@ -150,18 +150,13 @@ def _parser() -> argparse.ArgumentParser:
     sc.add_argument("--scale", type=_scale, help="people per agent (overrides the scenario's)")
     sc.add_argument("--exclude", action="append", default=[], metavar="FILE:LINE", help="leave out a row (repeatable)")
     sc.add_argument("--out", help="output directory (default scores/<name>/)")
-    sc.add_argument("--workers", type=_positive_int, help="worker processes (default one per core; 0 = serial)")
-    sc.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler")
-    sc.add_argument("--quiet", action="store_true", help="no progress bar")
+    engine_args(sc)
 
     se = sub.add_parser("sensitivity", help="global sensitivity analysis (SALib Sobol' or Morris) of an experiment")
     se.add_argument("experiment", help="experiment YAML file: parameter ranges, outcomes, samples, replicates, seed")
     se.add_argument("--method", choices=["sobol", "morris"], default="sobol", help="Sobol' indices or Morris screening")
     se.add_argument("--out", help="output directory (default sensitivity/<name>-<method>/)")
-    se.add_argument("--workers", type=_positive_int, help="worker processes (default one per core; 0 = serial)")
-    se.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler")
-    se.add_argument("--resume", action="store_true", help="continue a stopped analysis: skip finished runs")
-    se.add_argument("--quiet", action="store_true", help="no progress bar")
+    engine_args(se, resume="continue a stopped analysis: skip finished runs")
 
     pl = sub.add_parser("plot", help="redraw the plots of a run, ensemble or compare directory, or a sweep store")
     pl.add_argument("directory", help="written by sim run [--seeds], sim compare or sim sweep")

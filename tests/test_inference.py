@@ -179,7 +179,7 @@ def test_smc_is_a_function_of_the_seed_and_a_stopped_run_resumes_to_the_same_pos
     assert not np.allclose(other[-1].particles["a"], whole["a"])
 
 
-def test_smc_weights_correct_for_the_proposal():
+def test_smc_weights_correct_for_the_proposal(tmp_path):
     """With distance 0 for every θ the posterior is the prior: importance weights must undo the
     kernel's pull towards earlier particles (without them the mean drifts)."""
     prior = [Prior("a", "normal", mean=0.0, sd=1.0)]
@@ -188,10 +188,7 @@ def test_smc_weights_correct_for_the_proposal():
         for t in tasks:
             yield {"k": t["k"], "status": "ok", "distance": 0.0}
 
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as d:
-        last = run_smc(prior, flat, SMCSettings(particles=2000, populations=3, seed=1, alpha=0.9), d)[-1].particles
+    last = run_smc(prior, flat, SMCSettings(particles=2000, populations=3, seed=1, alpha=0.9), tmp_path)[-1].particles
     w, a = last["weight"].to_numpy(), last["a"].to_numpy()
     mean = np.sum(w * a)
     sd = math.sqrt(np.sum(w * (a - mean) ** 2))

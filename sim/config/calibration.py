@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ScenarioError, SweepError
-from .engine import Ctx, check_keys, hint
-from .experiment import _lookup
+from ..errors import ScenarioError
+from .engine import Ctx, hint
+from .experiment import _lookup, _whole, read_study, study_base, study_name
 from .scenario import Scenario, load_scenario
-from .yamlio import read_yaml
 
 __all__ = ["Calibration", "load_calibration"]
 
@@ -42,7 +41,6 @@ _DIST_KEYS = {
     "normal": ({"mean", "sd"}, {"low", "high"}),
     "beta": ({"a", "b"}, {"low", "high"}),
 }
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 @dataclass(frozen=True)
@@ -153,26 +151,8 @@ def load_calibration(path: str | Path) -> Calibration:
     from .observations import read_observations
 
     path = Path(path)
-    raw, lines = read_yaml(path)
-    src = str(path)
-    if not isinstance(raw, dict):
-        raise SweepError(
-            "a calibration file must be a mapping (name, base, priors, observed, budget, seed)", source=src, line=1
-        )
-    ctx = Ctx(lines, src, SweepError)
-    check_keys(raw, _KEYS, (), ctx)
-    if not isinstance(raw.get("base"), str):
-        raise ctx.error(("base",), "needs 'base': the path of a scenario file, relative to this file")
-    base = (path.parent / raw["base"]).resolve()
-    if not base.exists():
-        raise ctx.error(("base",), f"base scenario '{raw['base']}' not found (relative to this file)")
-    fixed = raw.get("set") or {}
-    if not isinstance(fixed, dict):
-        raise ctx.error(("set",), "expected a mapping of dotted paths to values, e.g. {scale: 2}")
-    try:
-        scenario = load_scenario(base, fixed)
-    except ScenarioError as exc:
-        raise ctx.error(("set",), f"the base scenario rejects these overrides: {exc}") from None
+    raw, ctx = read_study(path, _KEYS, "a calibration file (name, base, priors, observed, budget, seed)")
+    base, fixed, scenario = study_base(raw, path, ctx)
     if scenario.scale > scenario.valid_scale * (1 + 1e-9):
         raise ctx.error(
             ("set",) if "scale" in fixed else ("base",),
@@ -212,9 +192,7 @@ def load_calibration(path: str | Path) -> Calibration:
     for k, v in budget.items():
         if isinstance(v, bool) or not isinstance(v, int) or v < (2 if k == "particles" else 1):
             raise ctx.error(("budget", k), f"{v!r} must be a whole number ≥ {2 if k == 'particles' else 1}")
-    seed = raw.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ctx.error(("seed",), f"{seed!r} must be a whole number ≥ 0")
+    seed = _whole(raw, "seed", 0, 0, ctx) or 0
     alpha = raw.get("alpha", 0.5)
     if not _number(alpha) or not 0 < alpha < 1:
         raise ctx.error(("alpha",), f"{alpha!r}: the quantile that sets the next tolerance, between 0 and 1")
@@ -227,11 +205,8 @@ def load_calibration(path: str | Path) -> Calibration:
     draws = pred.get("draws", 100)
     if isinstance(draws, bool) or not isinstance(draws, int) or draws < 0:
         raise ctx.error(("predictive", "draws"), f"{draws!r} must be a whole number ≥ 0")
-    name = str(raw.get("name", path.stem))
-    if not _SAFE_NAME.match(name) or name in (".", ".."):
-        raise ctx.error(("name",), f"name {name!r} names the output folder; use letters, digits, '-', '_' and '.'")
     return Calibration(
-        name=name,
+        name=study_name(raw, path, ctx),
         base=str(base),
         priors=priors,
         observed=tuple(files),
@@ -245,5 +220,5 @@ def load_calibration(path: str | Path) -> Calibration:
         min_epsilon=float(min_eps),
         predictive_draws=draws,
         description=str(raw.get("description", "")),
-        source=src,
+        source=str(path),
     )

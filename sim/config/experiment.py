@@ -189,6 +189,44 @@ def _parameter(name: str, spec: Any, design: str, base: Scenario, resolved: dict
     return p
 
 
+def read_study(path: Path, keys: list[str], what: str) -> tuple[dict[str, Any], Ctx]:
+    """Read a study file (experiment, calibration): a YAML mapping with only ``keys``.
+
+    ``what`` names the file and its main fields for the error when it is not a mapping.
+    """
+    raw, lines = read_yaml(path)
+    if not isinstance(raw, dict):
+        raise SweepError(f"{what} must be a mapping", source=str(path), line=1)
+    ctx = Ctx(lines, str(path), SweepError)
+    check_keys(raw, keys, (), ctx)
+    return raw, ctx
+
+
+def study_base(raw: dict[str, Any], path: Path, ctx: Ctx) -> tuple[Path, dict[str, Any], Scenario]:
+    """A study's ``base`` scenario (relative to the file) with its ``set`` overrides applied."""
+    if not isinstance(raw.get("base"), str):
+        raise ctx.error(("base",), "needs 'base': the path of a scenario file, relative to this file")
+    base = (path.parent / raw["base"]).resolve()
+    if not base.exists():
+        raise ctx.error(("base",), f"base scenario '{raw['base']}' not found (relative to this file)")
+    fixed = raw.get("set") or {}
+    if not isinstance(fixed, dict):
+        raise ctx.error(("set",), "expected a mapping of dotted paths to values, e.g. {scale: 2}")
+    try:
+        scenario = load_scenario(base, fixed)
+    except ScenarioError as exc:
+        raise ctx.error(("set",), f"the base scenario rejects these overrides: {exc}") from None
+    return base, fixed, scenario
+
+
+def study_name(raw: dict[str, Any], path: Path, ctx: Ctx) -> str:
+    """A study's ``name`` (default: the file's stem), which names its output folder."""
+    name = str(raw.get("name", path.stem))
+    if not _SAFE_NAME.match(name) or name in (".", ".."):
+        raise ctx.error(("name",), f"name {name!r} names the output folder; use letters, digits, '-', '_' and '.'")
+    return name
+
+
 def load_experiment(path: str | Path) -> Experiment:
     """Load and validate an experiment file (and its base scenario) before any run.
 
@@ -202,24 +240,9 @@ def load_experiment(path: str | Path) -> Experiment:
         Naming file, line, field and what is allowed.
     """
     path = Path(path)
-    raw, lines = read_yaml(path)
     src = str(path)
-    if not isinstance(raw, dict):
-        raise SweepError("an experiment must be a mapping (name, base, design, parameters, ...)", source=src, line=1)
-    ctx = Ctx(lines, src, SweepError)
-    check_keys(raw, _KEYS, (), ctx)
-    if "base" not in raw or not isinstance(raw["base"], str):
-        raise ctx.error(("base",), "needs 'base': the path of a scenario file, relative to this file")
-    base = (path.parent / raw["base"]).resolve()
-    if not base.exists():
-        raise ctx.error(("base",), f"base scenario '{raw['base']}' not found (relative to this file)")
-    fixed = raw.get("set") or {}
-    if not isinstance(fixed, dict):
-        raise ctx.error(("set",), "expected a mapping of dotted paths to values, e.g. {scale: 20}")
-    try:
-        base_scenario = load_scenario(base, fixed)
-    except ScenarioError as exc:
-        raise ctx.error(("set",), f"the base scenario rejects these overrides: {exc}") from None
+    raw, ctx = read_study(path, _KEYS, "an experiment (name, base, design, parameters, ...)")
+    base, fixed, base_scenario = study_base(raw, path, ctx)
     design = raw.get("design", "grid")
     if design not in DESIGNS:
         raise ctx.error(("design",), f"design {design!r} is unknown; allowed: {', '.join(DESIGNS)}")
@@ -247,9 +270,7 @@ def load_experiment(path: str | Path) -> Experiment:
             f"the design has {points:,} points × {replicates:,} replicates = {points * replicates:,} runs; "
             f"at most {MAX_RUNS:,} runs per experiment",
         )
-    name = str(raw.get("name", path.stem))
-    if not _SAFE_NAME.match(name) or name in (".", ".."):
-        raise ctx.error(("name",), f"name {name!r} names the output folder; use letters, digits, '-', '_' and '.'")
+    name = study_name(raw, path, ctx)
     outcomes = raw.get("outcomes", ["cities_reached", "first_onset_day", "national_peak", "total_detained"])
     if not isinstance(outcomes, list) or not outcomes:
         raise ctx.error(("outcomes",), f"expected a non-empty list; allowed: {', '.join(OUTCOMES)}")

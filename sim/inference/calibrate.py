@@ -103,11 +103,37 @@ def posterior_draws(posterior: pd.DataFrame, paths: list[str], k: int, seed: int
     w = last["weight"].to_numpy(float)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0xD4A7]))
     idx = rng.choice(len(last), size=k, replace=True, p=w / w.sum())
-    return [{p: _py(last[p].iat[i]) for p in paths} for i in idx]
+    return last[paths].iloc[idx].to_dict("records")  # Python scalars
 
 
-def _py(v: Any) -> Any:
-    return v.item() if hasattr(v, "item") else v
+def run_observed(
+    tasks: list[Task], workers: int | None, scheduler: str | None, progress: bool, desc: str
+) -> tuple[ObservationModel, np.ndarray, np.ndarray]:
+    """Run calibration tasks (all of one observation set) and stack what they observed.
+
+    Returns
+    -------
+    obs, values, peaks
+        The observation model, ``(runs, rows)`` simulated values and ``(runs, unreported cities)``
+        peaks of the runs that succeeded, in task order.
+
+    Raises
+    ------
+    SimError
+        If every run failed.
+    """
+    results = sorted(
+        execute(calibration_task, tasks, workers=workers, scheduler=scheduler, progress=progress, desc=desc),
+        key=lambda r: r["k"],
+    )
+    ok = [r for r in results if r["status"] == "ok"]
+    if not ok:
+        raise SimError(f"{desc}: every run failed: {results[0].get('error', '')}")
+    t = tasks[0]
+    obs = _observation_model(tuple(t["observed"]), tuple(map(tuple, t["exclude"])), t["base"], json.dumps(t["fixed"]))
+    values = np.array([[r[f"v{i}"] for i in range(len(obs.rows))] for r in ok])
+    peaks = np.array([[r[f"u{i}"] for i in range(len(obs.unreported_cities))] for r in ok]).reshape(len(ok), -1)
+    return obs, values, peaks
 
 
 @contextlib.contextmanager
@@ -284,23 +310,8 @@ def posterior_predictive(
     tasks = [
         {**common, "k": i, "t": -1, "theta": th, "seed": run_seed(cal.seed, 10_000, i)} for i, th in enumerate(draws)
     ]
-    results = sorted(
-        execute(
-            calibration_task,
-            tasks,
-            workers=0 if address is None else None,
-            scheduler=address,
-            progress=progress,
-            desc="posterior predictive",
-        ),
-        key=lambda r: r["k"],
-    )
-    ok = [r for r in results if r["status"] == "ok"]
-    if not ok:
-        raise SimError("every posterior predictive run failed: " + results[0].get("error", ""))
-    obs = _observation_model(tuple(cal.observed), tuple(cal.exclude), cal.base, json.dumps(cal.fixed))
-    values = np.array([[r[f"v{i}"] for i in range(len(obs.rows))] for r in ok])
-    peaks = np.array([[r[f"u{i}"] for i in range(len(obs.unreported_cities))] for r in ok]).reshape(len(ok), -1)
+    workers = 0 if address is None else None
+    obs, values, peaks = run_observed(tasks, workers, address, progress, "posterior predictive")
     table = obs.scores(values, peaks)
     table.attrs["unreported_log_score"] = obs.unreported_log_score(peaks)
     return table

@@ -35,9 +35,9 @@ import pandas as pd
 from .._io import atomic_write, write_json
 from ..config import Scenario, load_scenario
 from ..errors import SimError
-from ..executor import Task, execute, run_seed
+from ..executor import run_seed
 from . import NULLS
-from .calibrate import calibration_task, posterior_draws
+from .calibrate import posterior_draws, run_observed
 from .observe import ObservationModel
 
 __all__ = ["NULLS", "null_onsets", "score_predictors"]
@@ -71,21 +71,6 @@ def null_onsets(name: str, scenario: Scenario) -> np.ndarray:
         focal = call or _first(scenario, ["focal_date"]) or trigger
         return np.full(len(names), float((focal.date - scenario.start).days))
     raise SimError(f"{name!r} is not a deterministic null model")
-
-
-def _run_values(
-    tasks: list[Task], obs: ObservationModel, workers: int | None, scheduler: str | None, progress: bool, desc: str
-) -> tuple[np.ndarray, np.ndarray]:
-    results = sorted(
-        execute(calibration_task, tasks, workers=workers, scheduler=scheduler, progress=progress, desc=desc),
-        key=lambda r: r["k"],
-    )
-    ok = [r for r in results if r["status"] == "ok"]
-    if not ok:
-        raise SimError(f"{desc}: every run failed: {results[0].get('error', '')}")
-    values = np.array([[r[f"v{i}"] for i in range(len(obs.rows))] for r in ok])
-    peaks = np.array([[r[f"u{i}"] for i in range(len(obs.unreported_cities))] for r in ok]).reshape(len(ok), -1)
-    return values, peaks
 
 
 def _summary(name: str, table: pd.DataFrame, unreported: float | None) -> dict[str, Any]:
@@ -167,7 +152,7 @@ def score_predictors(
             {**common, "fixed": sets, "k": i, "t": -1, "theta": {**th, **extra}, "seed": run_seed(seed, 20_000, i)}
             for i, th in enumerate(thetas)
         ]
-        values, peaks = _run_values(tasks, obs, workers, scheduler, progress, name)
+        _, values, peaks = run_observed(tasks, workers, scheduler, progress, name)
         t = obs.scores(values, peaks).assign(predictor=name, runs=len(values))
         tables.append(t)
         summaries.append(_summary(name, t, obs.unreported_log_score(peaks)))

@@ -29,6 +29,9 @@ METHODS = {"sobol": "saltelli", "morris": "morris"}
 
 MORRIS_LEVELS = 4
 
+#: The columns of ``indices.csv`` per method, as SALib names them.
+INDEX_COLUMNS = {"sobol": ("S1", "S1_conf", "ST", "ST_conf"), "morris": ("mu_star", "mu_star_conf", "sigma", "mu")}
+
 
 def salib_problem(params: tuple[Parameter, ...] | list[Parameter]) -> dict[str, Any]:
     """SALib's problem: names and bounds (log bounds for log ranges)."""
@@ -102,40 +105,16 @@ def analyze(exp: Experiment, results: pd.DataFrame, method: str) -> pd.DataFrame
                 f"outcome {outcome!r} is undefined (NaN) at {int((~np.isfinite(y)).sum())} point(s), e.g. an onset "
                 f"day when no city is reached; choose outcomes defined in every run (cities_reached, national_peak)"
             )
-        rng = np.random.default_rng(np.random.SeedSequence([exp.seed, 0xA7A]))
+        columns = INDEX_COLUMNS[method]
         if np.ptp(y) == 0:  # a constant outcome: nothing to apportion
-            zeros = dict.fromkeys(
-                ["S1", "S1_conf", "ST", "ST_conf"] if method == "sobol" else ["mu_star", "mu_star_conf", "sigma", "mu"],
-                0.0,
-            )
-            rows += [{"outcome": outcome, "parameter": n, **zeros} for n in names]
-            continue
-        if method == "sobol":
-            si = sobol_analyze.analyze(problem, y, calc_second_order=False, conf_level=0.95, seed=rng)
-            for j, n in enumerate(names):
-                rows.append(
-                    {
-                        "outcome": outcome,
-                        "parameter": n,
-                        "S1": si["S1"][j],
-                        "S1_conf": si["S1_conf"][j],
-                        "ST": si["ST"][j],
-                        "ST_conf": si["ST_conf"][j],
-                    }
-                )
+            si = {c: np.zeros(len(names)) for c in columns}
         else:
-            si = morris_analyze.analyze(problem, x, y, conf_level=0.95, num_levels=MORRIS_LEVELS, seed=rng)
-            for j, n in enumerate(names):
-                rows.append(
-                    {
-                        "outcome": outcome,
-                        "parameter": n,
-                        "mu_star": si["mu_star"][j],
-                        "mu_star_conf": si["mu_star_conf"][j],
-                        "sigma": si["sigma"][j],
-                        "mu": si["mu"][j],
-                    }
-                )
+            rng = np.random.default_rng(np.random.SeedSequence([exp.seed, 0xA7A]))
+            if method == "sobol":
+                si = sobol_analyze.analyze(problem, y, calc_second_order=False, conf_level=0.95, seed=rng)
+            else:
+                si = morris_analyze.analyze(problem, x, y, conf_level=0.95, num_levels=MORRIS_LEVELS, seed=rng)
+        rows += [{"outcome": outcome, "parameter": n, **{c: si[c][j] for c in columns}} for j, n in enumerate(names)]
     return pd.DataFrame(rows)
 
 

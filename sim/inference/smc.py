@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,16 +133,16 @@ class _Proposer:
             self.cum = np.cumsum(self.anc_w)
             self.cum[-1] = 1.0
 
-    def draw(self, k: int) -> tuple[np.ndarray, int]:
-        """Working coordinates of proposal k (inside the prior's support) and the draws it took."""
+    def draw(self, k: int) -> np.ndarray:
+        """Working coordinates of proposal k (inside the prior's support)."""
         rng = np.random.default_rng(np.random.SeedSequence([self.settings.seed, self.t, k, 0xABC]))
         if self.t == 0:
-            return np.array([p.sample_z(1, rng)[0] for p in self.priors]), 1
-        for tries in range(1, 10_001):
+            return np.array([p.sample_z(1, rng)[0] for p in self.priors])
+        for _ in range(10_000):
             j = int(np.searchsorted(self.cum, rng.random(), side="right"))
             z = self.anc_z[min(j, len(self.anc_z) - 1)] + self.chol @ rng.standard_normal(self.d)
             if all(lo <= v <= hi for v, (lo, hi) in zip(z, self.bounds)):
-                return z, tries
+                return z
         raise SimError("the perturbation kernel left the prior's support 10,000 times in a row; check the priors")
 
     def weights(self, z: np.ndarray) -> np.ndarray:
@@ -348,11 +348,11 @@ def _evaluate_round(
     tasks: list[Task] = []
     zs: dict[int, np.ndarray] = {}
     for k in range(k0, k0 + size):
-        z, _ = proposer.draw(k)
+        z = proposer.draw(k)
         zs[k] = z
         theta = {p.path: p.value(float(p.from_z(np.array(z[i])))) for i, p in enumerate(priors)}
         tasks.append({"k": k, "t": t, "epsilon": eps, "theta": theta, "seed": run_seed(settings.seed, t + 1, k)})
-    results = {res["k"]: res for res in _collect(evaluate(tasks))}
+    results = {res["k"]: res for res in evaluate(tasks)}
     rows = []
     for task in tasks:
         k = int(task["k"])
@@ -366,7 +366,3 @@ def _evaluate_round(
                 row[key] = val
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def _collect(results: Iterable[Task]) -> Iterator[Task]:
-    yield from results
