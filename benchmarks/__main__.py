@@ -266,14 +266,73 @@ def throughput(scale: float, runs: int, workers: tuple[int, ...] = (1, 2)) -> di
     return out
 
 
+def calibration_throughput(runs: int = 8, workers: tuple[int, ...] = (1, 2)) -> dict:
+    """Simulations per hour of the 2019 calibration's own workload (``experiments/calibrate_2019.yaml``:
+    scale 2, 28 days, proposals drawn from its priors, each compared with the observations), with a
+    fresh set-up per simulation and with pooled set-ups (``population_pool``, :mod:`sim.warmstart`).
+
+    Pooled runs are timed in the steady state of a long calibration, in which every worker holds its
+    replicates: a pool of one, built by one untimed task per worker first (the cost per run does not
+    depend on the pool's size while it fits in the cache). For each worker count the same ``runs``
+    proposals run both ways on one cluster."""
+    from sim.config.calibration import load_calibration
+    from sim.executor import execute, local_cluster, run_seed
+    from sim.inference.calibrate import calibration_task
+
+    cal = load_calibration(ROOT / "experiments" / "calibrate_2019.yaml")
+    common = {"base": cal.base, "fixed": cal.fixed, "observed": list(cal.observed), "exclude": list(cal.exclude)}
+    rng = np.random.default_rng(2019)
+    thetas = [{p.path: p.value(float(p.from_z(p.sample_z(1, rng))[0])) for p in cal.priors} for _ in range(runs)]
+
+    def tasks(pool: list[int] | None, offset: int) -> list[dict]:
+        return [
+            {**common, "k": k, "t": 0, "theta": th, "seed": run_seed(cal.seed, offset, k), "pool": pool}
+            for k, th in enumerate(thetas)
+        ]
+
+    out: dict = {"runs": runs, "scale": cal.scenario().scale, "days": cal.scenario().days, "workers": {}}
+    for w in workers:
+        with local_cluster(w) as cluster:
+            addr = cluster.scheduler_address
+            row = {}
+            list(execute(calibration_task, tasks([1, 7], 99)[:w], scheduler=addr, progress=False))  # build
+            for label, pool in (("fresh", None), ("pooled", [1, 7])):
+                t0 = time.perf_counter()
+                done = list(execute(calibration_task, tasks(pool, 1), scheduler=addr, progress=False))
+                wall = time.perf_counter() - t0
+                ok = [r for r in done if r["status"] == "ok"]
+                row[label] = {
+                    "wall_s": wall,
+                    "sims_per_hour": runs / wall * 3600,
+                    "median_sim_s": median(r["wall_s"] for r in ok),
+                    "hours_for_10000": 10_000 / (runs / wall * 3600),
+                }
+            out["workers"][w] = row
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="python -m benchmarks", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--quick", action="store_true", help="small sizes, a few seconds")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"), help="folder for the JSON")
+    ap.add_argument(
+        "--only",
+        choices=["calibration"],
+        help="only this part: 'calibration' = simulations per hour of the 2019 calibration workload (≈ 5 min)",
+    )
     args = ap.parse_args(argv)
     quick = args.quick
+    if args.only == "calibration":
+        results = {
+            "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "mode": "calibration",
+            "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count()},
+            "versions": package_versions(),
+            "calibration_throughput": _print_calibration(calibration_throughput()),
+        }
+        return _write(results, args.out)
     sizes = [10**4, 10**5, 10**6] if quick else [10**4, 10**5, 10**6, 10**7]
     days, repeats = (2, 3) if quick else (3, 5)
     ref_n, ref_days = (2000, 1) if quick else (10**4, 2)
@@ -332,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
             f"(plus {ov['dask_startup_s']:.1f} s cluster start-up once)"
         )
         results["throughput"] = []
-        for scale, runs in ((10, 24), (1, 6)):
+        for scale, runs in ((10, 24), (2, 8)):
             tp = throughput(scale, runs)
             results["throughput"].append(tp)
             for w, r in tp["workers"].items():
@@ -341,11 +400,27 @@ def main(argv: list[str] | None = None) -> int:
                     f"({runs} runs in {r['wall_s']:.1f} s; one run alone {tp['direct_run_s']:.2f} s; "
                     f"engine overhead per run {r['overhead_per_run']:+.1%}; cluster start-up {r['startup_s']:.1f} s)"
                 )
+        results["calibration_throughput"] = _print_calibration(calibration_throughput())
         wall = end_to_end()
         results["end_to_end_s"] = wall
         print(f"sim run scenarios/kazakhstan_2019.yaml: {wall:.1f} s end to end")
 
-    out = Path(args.out)
+    return _write(results, args.out)
+
+
+def _print_calibration(cal: dict) -> dict:
+    for w, row in cal["workers"].items():
+        print(
+            f"calibration workload (scale {cal['scale']:g}, {cal['days']} days, {cal['runs']} prior draws), "
+            f"{w} worker(s): fresh set-ups {row['fresh']['sims_per_hour']:,.0f} sims/hour, pooled "
+            f"{row['pooled']['sims_per_hour']:,.0f} sims/hour (10,000 simulations: "
+            f"{row['fresh']['hours_for_10000']:.1f} h and {row['pooled']['hours_for_10000']:.1f} h)"
+        )
+    return cal
+
+
+def _write(results: dict, folder: str) -> int:
+    out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{results['mode']}.json"
     path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

@@ -55,6 +55,55 @@ def _power(sample: np.ndarray, rng: np.random.Generator, shift: float = 1.0, dra
     return hits / draws
 
 
+def compare_ensembles(a, b, labels: tuple[str, str]) -> dict:
+    """Per-city onset and national comparisons of two ensembles of the same scenario (KS tests,
+    and the power of each onset test against a one- and two-day shift of ``b``'s onsets)."""
+    days = a.records["participants"].shape[1]
+    on_a = onset_days(a.records["participants"], a.onset_min).astype(float)
+    on_b = onset_days(b.records["participants"], b.onset_min).astype(float)
+    on_a[on_a < 0] = days
+    on_b[on_b < 0] = days
+    rng = np.random.default_rng(2019)
+    cities = []
+    for k, name in enumerate(a.city_names):
+        x, y = on_a[:, k], on_b[:, k]
+        if (x == days).all() and (y == days).all():
+            continue  # never reached in either
+        cities.append(
+            {
+                "city": name,
+                "a_median": float(np.median(x)),
+                "b_median": float(np.median(y)),
+                "a_reached": float(np.mean(x < days)),
+                "b_reached": float(np.mean(y < days)),
+                "p": _ks(x, y),
+                "power_1day": _power(y, rng),
+                "power_2day": _power(y, rng, shift=2.0),
+            }
+        )
+    national = []
+    for outcome, fa, fb in (
+        (
+            "log10 national peak",
+            np.log10(np.maximum(a.national["national_peak"].to_numpy(float), 1)),
+            np.log10(np.maximum(b.national["national_peak"].to_numpy(float), 1)),
+        ),
+        ("cities reached", a.national["cities_reached"].to_numpy(float), b.national["cities_reached"].to_numpy(float)),
+    ):
+        national.append(
+            {"outcome": outcome, "a_median": float(np.median(fa)), "b_median": float(np.median(fb)), "p": _ks(fa, fb)}
+        )
+    n_tests = len(cities) + len(national)
+    return {
+        "labels": labels,
+        "seeds": len(a.seeds),
+        "cities": cities,
+        "national": national,
+        "tests": n_tests,
+        "bonferroni_alpha": ALPHA / n_tests,
+    }
+
+
 def compare(
     seeds: int = 30, scale: float = 1, workers: int | None = None, scheduler: str | None = None, progress: bool = True
 ) -> dict:
@@ -65,81 +114,32 @@ def compare(
         t0 = time.perf_counter()
         ens = run_ensemble(sc, seeds=seeds, workers=workers, scheduler=scheduler, progress=progress)
         runs[contacts] = (ens, time.perf_counter() - t0)
-    (circ, t_circ), (unif, t_unif) = runs["circulant"], runs["uniform"]
-    days = circ.records["participants"].shape[1]
-    on_c = onset_days(circ.records["participants"], circ.onset_min).astype(float)
-    on_u = onset_days(unif.records["participants"], unif.onset_min).astype(float)
-    on_c[on_c < 0] = days
-    on_u[on_u < 0] = days
-    rng = np.random.default_rng(2019)
-    cities = []
-    for k, name in enumerate(circ.city_names):
-        a, b = on_c[:, k], on_u[:, k]
-        if (a == days).all() and (b == days).all():
-            continue  # never reached under either scheme
-        cities.append(
-            {
-                "city": name,
-                "circulant_median": float(np.median(a)),
-                "uniform_median": float(np.median(b)),
-                "circulant_reached": float(np.mean(a < days)),
-                "uniform_reached": float(np.mean(b < days)),
-                "p": _ks(a, b),
-                "power_1day": _power(b, rng),
-                "power_2day": _power(b, rng, shift=2.0),
-            }
-        )
-    peak_c = np.log10(np.maximum(circ.national["national_peak"].to_numpy(float), 1))
-    peak_u = np.log10(np.maximum(unif.national["national_peak"].to_numpy(float), 1))
-    reach_c = circ.national["cities_reached"].to_numpy(float)
-    reach_u = unif.national["cities_reached"].to_numpy(float)
-    national = [
-        {
-            "outcome": "log10 national peak",
-            "circulant_median": float(np.median(peak_c)),
-            "uniform_median": float(np.median(peak_u)),
-            "p": _ks(peak_c, peak_u),
-        },
-        {
-            "outcome": "cities reached",
-            "circulant_median": float(np.median(reach_c)),
-            "uniform_median": float(np.median(reach_u)),
-            "p": _ks(reach_c, reach_u),
-        },
-    ]
-    n_tests = len(cities) + len(national)
-    return {
-        "seeds": seeds,
-        "scale": scale,
-        "cities": cities,
-        "national": national,
-        "tests": n_tests,
-        "bonferroni_alpha": ALPHA / n_tests,
-        "wall_s": {"circulant": t_circ, "uniform": t_unif},
-    }
+    res = compare_ensembles(runs["circulant"][0], runs["uniform"][0], ("circulant", "uniform"))
+    res.update(scale=scale, wall_s={k: v[1] for k, v in runs.items()})
+    return res
 
 
 def report(res: dict, command: str) -> str:
     """The comparison as Markdown."""
+    a, b = res["labels"]
     lines = [
         f"Command: `{command}`",
         "",
-        f"{res['seeds']} seeds per scheme at scale {res['scale']:g}; {res['tests']} tests, Bonferroni "
-        f"α = 0.01/{res['tests']} = {res['bonferroni_alpha']:.5f}. Wall time: circulant "
-        f"{res['wall_s']['circulant']:.0f} s, uniform {res['wall_s']['uniform']:.0f} s for the whole ensemble.",
+        f"{res['seeds']} seeds per variant at scale {res['scale']:g}; {res['tests']} tests, Bonferroni "
+        f"α = 0.01/{res['tests']} = {res['bonferroni_alpha']:.5f}. Wall time: {a} "
+        f"{res['wall_s'][a]:.0f} s, {b} {res['wall_s'][b]:.0f} s for the whole ensemble.",
         "",
-        "| city | median onset day, circulant | uniform | reached, circulant | uniform | KS p "
-        "| power vs a 1-day shift |",
+        f"| city | median onset day, {a} | {b} | reached, {a} | {b} | KS p | power vs a 1-day shift |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in res["cities"]:
         lines.append(
-            f"| {r['city']} | {r['circulant_median']:.1f} | {r['uniform_median']:.1f} | {r['circulant_reached']:.0%} "
-            f"| {r['uniform_reached']:.0%} | {r['p']:.3f} | {r['power_1day']:.2f} |"
+            f"| {r['city']} | {r['a_median']:.1f} | {r['b_median']:.1f} | {r['a_reached']:.0%} "
+            f"| {r['b_reached']:.0%} | {r['p']:.3f} | {r['power_1day']:.2f} |"
         )
-    lines += ["", "| national outcome | median, circulant | uniform | KS p |", "|---|---:|---:|---:|"]
+    lines += ["", f"| national outcome | median, {a} | {b} | KS p |", "|---|---:|---:|---:|"]
     for r in res["national"]:
-        lines.append(f"| {r['outcome']} | {r['circulant_median']:.2f} | {r['uniform_median']:.2f} | {r['p']:.3f} |")
+        lines.append(f"| {r['outcome']} | {r['a_median']:.2f} | {r['b_median']:.2f} | {r['p']:.3f} |")
     ps = [r["p"] for r in res["cities"]] + [r["p"] for r in res["national"]]
     below = sum(p < ALPHA for p in ps)
     lines += [

@@ -33,6 +33,7 @@ from .geography import Geography
 from .metrics import city_outcomes, national_outcomes
 from .model import OpinionModel, ScenarioLike
 from .results import observed_fit, package_versions, scenario_from_input, self_contained_input, summary_frame
+from .warmstart import PopulationPool
 
 __all__ = ["BAND_METRICS", "QUANTILES", "Ensemble", "compare_numbers", "compare_table", "ensemble_task", "run_ensemble"]
 
@@ -51,7 +52,8 @@ def ensemble_task(task: Task) -> Task:
         scenario = task["scenario"]
         if task.get("overrides"):  # a posterior draw
             scenario = scenario.with_overrides(task["overrides"])
-        result = OpinionModel(scenario, seed=task["seed"]).run(progress=False)
+        pool = PopulationPool(*task["pool"]) if task.get("pool") else None
+        result = OpinionModel(scenario, seed=task["seed"], pool=pool).run(progress=False)
         return {
             "status": "ok",
             "index": task["index"],
@@ -305,6 +307,7 @@ def run_ensemble(
     scheduler: str | None = None,
     progress: bool = False,
     draws: list[dict[str, Any]] | None = None,
+    pool: int = 0,
 ) -> Ensemble:
     """Run ``seeds`` seeds of a scenario on the shared engine.
 
@@ -322,13 +325,22 @@ def run_ensemble(
         for them needs the guard.
     scheduler
         Address of a running Dask scheduler (overrides ``workers``).
+    pool
+        Share set-ups among the runs: each run takes one of ``pool`` warmed populations
+        (:mod:`sim.warmstart`, seeded by the scenario's seed). 0 (default): a fresh set-up per run.
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     runs = seeds * (len(draws) if draws else 1)
     seed_list = [run_seed(scenario.seed, 0, r) for r in range(runs)]
     tasks = [
-        {"scenario": scenario, "seed": s, "index": r, "overrides": draws[r // seeds] if draws else None}
+        {
+            "scenario": scenario,
+            "seed": s,
+            "index": r,
+            "overrides": draws[r // seeds] if draws else None,
+            "pool": [pool, scenario.seed] if pool else None,
+        }
         for r, s in enumerate(seed_list)
     ]
     t0 = time.perf_counter()

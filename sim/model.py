@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .config import Scenario, load_scenario
+from .config.schema import InfluenceParams
 from .facts import ACTIVE, DETAINED, PHASES, QUIET, RECORDED
 from .geography import Geography
 from .population import Population
@@ -25,11 +27,74 @@ from .results import Result
 from .rules import influence, media, protest, repression
 from .rules.calls import CallBook, issue_call
 from .rules.events import CityState, schedule
+from .warmstart import PopulationPool, pooled_population
 
-__all__ = ["RECORDED", "CityAgent", "ModelShell", "OpinionModel", "ScenarioLike"]
+__all__ = [
+    "RECORDED",
+    "CityAgent",
+    "InfluenceBuffers",
+    "ModelShell",
+    "OpinionModel",
+    "ScenarioLike",
+    "influence_day",
+    "warm_population",
+]
 
 #: What the models accept as a scenario.
 ScenarioLike = Scenario | str | Path | dict[str, Any]
+
+
+@dataclass
+class InfluenceBuffers:
+    """Preallocated arrays of the influence phase (the gather buffers only for uniform contacts)."""
+
+    scratch: np.ndarray
+    partners: np.ndarray | None = None
+    mask: np.ndarray | None = None
+    mask2: np.ndarray | None = None
+
+    @classmethod
+    def allocate(cls, n: int, params: InfluenceParams) -> InfluenceBuffers:
+        scratch = np.empty((n, 2), dtype=np.float32)
+        if params.contacts != "uniform":
+            return cls(scratch)
+        return cls(scratch, np.empty(n, dtype=np.intp), np.empty((n, 2), dtype=bool), np.empty((n, 2), dtype=bool))
+
+
+def influence_day(pop: Population, p: InfluenceParams, rng: np.random.Generator, buf: InfluenceBuffers) -> None:
+    """One day of the influence phase: ``p.contacts_per_day`` contact rounds within each city, then
+    the pull to the anchors (docs/model.md, "Influence")."""
+    if not p.enabled:
+        return
+    for _ in range(p.contacts_per_day):
+        if p.mode == "pairwise" and p.contacts == "circulant":
+            offsets = influence.draw_offsets(rng, pop.starts, pop.stops)
+            influence.circulant_round(
+                pop.opinions, pop.starts, pop.stops, offsets, p.confidence_bound, p.rate, saved=buf.scratch
+            )
+        elif p.mode == "pairwise":
+            assert buf.partners is not None and buf.mask is not None and buf.mask2 is not None
+            influence.draw_partners(rng, pop.starts, pop.stops, out=buf.partners)
+            influence.deffuant_round(
+                pop.opinions,
+                buf.partners,
+                p.confidence_bound,
+                p.rate,
+                scratch=buf.scratch,
+                mask=buf.mask,
+                mask2=buf.mask2,
+            )
+        else:
+            influence.mean_field_round(pop.opinions, pop.starts, p.rate)
+    influence.anchor(pop.opinions, pop.anchors, p.stubbornness, scratch=buf.scratch)
+
+
+def warm_population(scenario: Scenario, pop: Population, rng: np.random.Generator) -> None:
+    """Run the scenario's ``warmup_days`` of influence only on ``pop``, drawing from ``rng``."""
+    params = scenario.dynamics.influence
+    buf = InfluenceBuffers.allocate(pop.n, params)
+    for _ in range(scenario.warmup_days):
+        influence_day(pop, params, rng, buf)
 
 
 class ModelShell(mesa.Model):
@@ -88,7 +153,11 @@ class OpinionModel(ModelShell):
         A :class:`~sim.config.Scenario`, a path to a YAML file, or a mapping.
     seed
         Overrides ``scenario.seed``. The run's generator is
-        ``numpy.random.default_rng(SeedSequence(seed))``; nothing else draws.
+        ``numpy.random.default_rng(SeedSequence(seed))``; nothing else draws, except the
+        set-up streams of a ``pool``.
+    pool
+        Share set-ups between runs (:mod:`sim.warmstart`): the run takes one of ``pool.size``
+        warmed populations, picked with its own generator. None or size 0: a fresh set-up.
 
     Attributes
     ----------
@@ -104,11 +173,16 @@ class OpinionModel(ModelShell):
         Number of completed days.
     """
 
-    def __init__(self, scenario: ScenarioLike, seed: int | None = None):
+    def __init__(self, scenario: ScenarioLike, seed: int | None = None, pool: PopulationPool | None = None):
         super().__init__(scenario, seed)
         scenario = self.scenario
         self.cities = self.geography.table
-        self.population = Population.from_scenario(scenario, self.geography, self.rng)
+        pooled = pool is not None and pool.size > 0
+        if pooled:
+            assert pool is not None
+            self.population = pooled_population(scenario, self.geography, pool, self.rng)
+        else:
+            self.population = Population.from_scenario(scenario, self.geography, self.rng)
         t = self.cities
         C = len(t)
         self.state = CityState.initial(t["initial_salience"].to_numpy(dtype=np.float64), self.geography.names)
@@ -124,13 +198,9 @@ class OpinionModel(ModelShell):
         if scenario.outputs.histograms:
             self.histograms = np.zeros((days, C, 2, scenario.outputs.histogram_bins), dtype=np.float64)
         self.participants = np.zeros(C)  # yesterday's crowd, people
-        n = self.population.n
-        self._scratch = np.empty((n, 2), dtype=np.float32)
+        self._buffers = InfluenceBuffers.allocate(self.population.n, scenario.dynamics.influence)
+        self._scratch = self._buffers.scratch
         self._flat_scratch = self._scratch.reshape(-1)  # 2N float32, reused by other phases
-        if scenario.dynamics.influence.contacts == "uniform":  # gather buffers, only for this scheme
-            self._partners = np.empty(n, dtype=np.intp)
-            self._mask = np.empty((n, 2), dtype=bool)
-            self._mask2 = np.empty((n, 2), dtype=bool)
         self._active = np.zeros(self.population.n, dtype=bool)
         self._grievance = np.zeros(self.population.n, dtype=np.float32)
         self._new_detained = np.zeros(C, dtype=np.int64)
@@ -138,7 +208,8 @@ class OpinionModel(ModelShell):
         self.phase_seconds = dict.fromkeys(PHASES, 0.0)
         self.city_agents = [CityAgent(self, c, name) for c, name in enumerate(self.geography.names)]
         self._release_agent_counter()
-        self.warm_up(scenario.warmup_days)
+        if not pooled:  # a pooled population comes warmed up
+            self.warm_up(scenario.warmup_days)
 
     def warm_up(self, days: int) -> None:
         """Run ``days`` days of the influence phase only (no events, media, protest or police), so
@@ -201,30 +272,7 @@ class OpinionModel(ModelShell):
             media.exposure(self.population, st.salience, m, scratch=self._flat_scratch)
 
     def _phase_influence(self) -> None:
-        p = self.scenario.dynamics.influence
-        if not p.enabled:
-            return
-        pop = self.population
-        for _ in range(p.contacts_per_day):
-            if p.mode == "pairwise" and p.contacts == "circulant":
-                offsets = influence.draw_offsets(self.rng, pop.starts, pop.stops)
-                influence.circulant_round(
-                    pop.opinions, pop.starts, pop.stops, offsets, p.confidence_bound, p.rate, saved=self._scratch
-                )
-            elif p.mode == "pairwise":
-                influence.draw_partners(self.rng, pop.starts, pop.stops, out=self._partners)
-                influence.deffuant_round(
-                    pop.opinions,
-                    self._partners,
-                    p.confidence_bound,
-                    p.rate,
-                    scratch=self._scratch,
-                    mask=self._mask,
-                    mask2=self._mask2,
-                )
-            else:
-                influence.mean_field_round(pop.opinions, pop.starts, p.rate)
-        influence.anchor(pop.opinions, pop.anchors, p.stubbornness, scratch=self._scratch)
+        influence_day(self.population, self.scenario.dynamics.influence, self.rng, self._buffers)
 
     def police(self) -> np.ndarray:
         """Police officers per city today (people)."""

@@ -41,6 +41,7 @@ from .errors import SimError, SweepError
 from .executor import Task, execute, run_seed
 from .model import OpinionModel
 from .results import Result, package_versions
+from .warmstart import PopulationPool
 
 __all__ = [
     "OUTCOMES",
@@ -123,7 +124,8 @@ def run_task(task: Task) -> Task:
     ts = None
     try:
         scenario = load_scenario(task["base"], {**task["fixed"], **task["params"], "seed": task["seed"]})
-        result = OpinionModel(scenario).run(progress=False)
+        pool = PopulationPool(*task["pool"]) if task.get("pool") else None
+        result = OpinionModel(scenario, pool=pool).run(progress=False)
         row.update(outcomes_of(result, task["outcomes"]))
         if task.get("keep_timeseries"):
             ts = result.timeseries
@@ -160,7 +162,7 @@ def _write_part(task: Task, row: dict[str, Any]) -> None:
 def task_hash(task: Task) -> str:
     """A digest of what a run is (base scenario file and content, overrides, parameters, seed,
     outcomes): a part on disk counts as this run only if it carries the same digest."""
-    what = {k: task[k] for k in ("run_id", "base_hash", "fixed", "params", "seed", "outcomes") if k in task}
+    what = {k: task[k] for k in ("run_id", "base_hash", "fixed", "params", "seed", "outcomes", "pool") if k in task}
     return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -263,6 +265,7 @@ def run_sweep(
             "outcomes": list(exp.outcomes),
             "keep_timeseries": exp.keep_timeseries,
             "out": str(out.resolve()),
+            **({"pool": [exp.population_pool, exp.seed]} if exp.population_pool else {}),
         }
         for row in design.to_dict("records")
     ]

@@ -34,6 +34,7 @@ _KEYS = [
     "alpha",
     "min_epsilon",
     "predictive",
+    "population_pool",
 ]
 _DIST_KEYS = {
     "uniform": ({"low", "high"}, set()),
@@ -60,6 +61,7 @@ class Calibration:
     alpha: float = 0.5
     min_epsilon: float = 0.0
     predictive_draws: int = 100
+    population_pool: int = 0
     description: str = ""
     source: str = ""
 
@@ -205,6 +207,7 @@ def load_calibration(path: str | Path) -> Calibration:
     draws = pred.get("draws", 100)
     if isinstance(draws, bool) or not isinstance(draws, int) or draws < 0:
         raise ctx.error(("predictive", "draws"), f"{draws!r} must be a whole number ≥ 0")
+    pool = _whole(raw, "population_pool", 0, 0, ctx) or 0
     return Calibration(
         name=study_name(raw, path, ctx),
         base=str(base),
@@ -219,6 +222,7 @@ def load_calibration(path: str | Path) -> Calibration:
         alpha=float(alpha),
         min_epsilon=float(min_eps),
         predictive_draws=draws,
+        population_pool=pool,
         description=str(raw.get("description", "")),
         source=str(path),
     )

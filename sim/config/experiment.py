@@ -59,6 +59,7 @@ _KEYS = [
     "outcomes",
     "keep_timeseries",
     "common_seeds",
+    "population_pool",
 ]
 
 
@@ -112,6 +113,7 @@ class Experiment:
     samples: int | None = None
     keep_timeseries: bool = False
     common_seeds: bool = False
+    population_pool: int = 0
     description: str = ""
     source: str = ""
 
@@ -301,6 +303,7 @@ def load_experiment(path: str | Path) -> Experiment:
         samples=samples,
         keep_timeseries=keep,
         common_seeds=common,
+        population_pool=_whole(raw, "population_pool", 0, 0, ctx) or 0,
         description=str(raw.get("description", "")),
         source=src,
     )

@@ -36,6 +36,7 @@ from ..errors import SimError
 from ..executor import Task, dask_client, execute, run_seed
 from ..model import OpinionModel
 from ..results import package_versions
+from ..warmstart import PopulationPool
 from .observe import ObservationModel
 from .smc import Generation, SMCSettings, run_smc, weighted_quantile
 
@@ -54,7 +55,8 @@ def simulate_observed(task: Task) -> tuple[ObservationModel, np.ndarray, np.ndar
     """Run one simulation of a calibration task; its observed quantities and wall time."""
     t0 = time.perf_counter()
     scenario = load_scenario(task["base"], {**task["fixed"], **task["theta"], "seed": task["seed"]})
-    result = OpinionModel(scenario).run(progress=False)
+    pool = PopulationPool(*task["pool"]) if task.get("pool") else None
+    result = OpinionModel(scenario, pool=pool).run(progress=False)
     obs = _observation_model(
         tuple(task["observed"]), tuple(map(tuple, task["exclude"])), task["base"], json.dumps(task["fixed"])
     )
@@ -83,6 +85,8 @@ def _inputs_hash(cal: Calibration) -> str:
     # the number of generations is left out: a finished calibration can be resumed with more
     skip = ("source", "description", "predictive_draws", "populations", "priors")
     plain = {k: v for k, v in cal.__dict__.items() if k not in skip}
+    if not cal.population_pool:  # absent from folders made before pools existed
+        del plain["population_pool"]
     plain["priors"] = [p.plain() for p in cal.priors]
     h.update(json.dumps(plain, sort_keys=True, default=str).encode())
     scenario = cal.scenario()
@@ -205,7 +209,13 @@ def run_calibration(
         min_epsilon=cal.min_epsilon,
         seed=cal.seed,
     )
-    common = {"base": cal.base, "fixed": cal.fixed, "observed": list(cal.observed), "exclude": list(cal.exclude)}
+    common = {
+        "base": cal.base,
+        "fixed": cal.fixed,
+        "observed": list(cal.observed),
+        "exclude": list(cal.exclude),
+        "pool": [cal.population_pool, cal.seed] if cal.population_pool else None,
+    }
     t0 = time.perf_counter()
     log = (lambda s: print(f"{cal.name}: {s}", file=sys.stderr, flush=True)) if progress else None
     with _engine(workers, scheduler) as address:
@@ -304,7 +314,10 @@ def _write_calibrated(cal: Calibration, posterior: pd.DataFrame, out: Path) -> N
 def posterior_predictive(
     cal: Calibration, posterior: pd.DataFrame, address: str | None, progress: bool
 ) -> pd.DataFrame:
-    """Fresh runs at ``predictive.draws`` posterior draws (one seed each), scored per observation row."""
+    """Fresh runs at ``predictive.draws`` posterior draws (one seed each), scored per observation row.
+
+    Each run draws its own set-up (no population pool), so the check also tests a pooled
+    calibration on populations it never saw."""
     draws = posterior_draws(posterior, cal.paths, cal.predictive_draws, cal.seed)
     common = {"base": cal.base, "fixed": cal.fixed, "observed": list(cal.observed), "exclude": list(cal.exclude)}
     tasks = [
