@@ -152,8 +152,8 @@ class _Message(Event):
 
     def apply(self, cities, slices, pop, state, rng, day):
         _add_salience(state, cities, self.salience)
-        for sl in slices:
-            hears = pop.hearers(sl, rng, self.reach)
+        for c, sl in zip(cities.tolist(), slices):
+            hears = pop.hearers(sl, rng, self.reach * state.online[c])
             s = pop.sinophobia[sl]
             distrust = self.distrust(pop.trust[sl], s)
             delta = np.float32(self.effect) * (np.float32(self.backfire) * distrust - (1 - distrust))
@@ -162,8 +162,9 @@ class _Message(Event):
 
     def apply_reference(self, model, city):
         model.salience[city] = min(1.0, model.salience[city] + self.salience)
+        reach = self.reach * model.online_factor[city]
         for p in model.members[city]:
-            hears = model.rng.random() < self.reach
+            hears = model.rng.random() < reach
             if p.online and hears:
                 distrust = self.distrust(p.trust, p.sinophobia)
                 delta = self.effect * (self.backfire * distrust - (1 - distrust))
@@ -270,3 +271,65 @@ class Call(Event):
         crowd = None if self.origin is None else model.participants[model.geography.index([self.origin])[0]]
         if self.made(crowd):
             issue_call_reference(model, city, self.strength, self.reach, self.days)
+
+
+@register("concession")
+@dataclass(frozen=True)
+class Concession(Event):
+    """The government gives way on the contested issue (a moratorium, a price cut, a resignation):
+    the issue's salience falls by the share ``salience`` and hardship by ``hardship``."""
+
+    salience: float = param(0.5, 0.0, 1.0, "share", "share of the city's salience removed")
+    hardship: float = param(0.0, 0.0, 1.0, "hardship units", "relief: subtracted from hardship (clipped at 0)")
+
+    def apply(self, cities, slices, pop, state, rng, day):
+        state.salience[cities] *= 1.0 - self.salience
+        if self.hardship > 0:
+            for sl in slices:
+                h = pop.hardship[sl]
+                h -= np.float32(self.hardship)
+                np.clip(h, 0, 1, out=h)
+
+    def apply_reference(self, model, city):
+        model.salience[city] *= 1.0 - self.salience
+        if self.hardship > 0:
+            for p in model.members[city]:
+                p.hardship = min(1.0, max(0.0, p.hardship - self.hardship))
+
+
+@register("media_restriction")
+@dataclass(frozen=True)
+class MediaRestriction(Event):
+    """Mobile internet and messengers throttled (``strength`` < 1) or cut (1, a blackout) for
+    ``days`` days: online access is scaled by 1 − ``strength``, which scales who hears messages and
+    calls, the online drift of opinions and the network and national channels of salience."""
+
+    strength: float = param(0.5, 0.0, 1.0, "share", "share of online access cut (1: blackout)")
+    days: int = param(1, 1, 366, "days")
+
+    def apply(self, cities, slices, pop, state, rng, day):
+        state.online[cities] = 1.0 - self.strength
+        state.online_until[cities] = day + self.days - 1
+
+    def apply_reference(self, model, city):
+        model.online_factor[city] = 1.0 - self.strength
+        model.online_until[city] = model.day + self.days - 1
+
+
+@register("curfew")
+@dataclass(frozen=True)
+class Curfew(Event):
+    """A curfew or state of emergency banning gatherings for ``days`` days: the police a rally
+    meets are multiplied by ``factor`` while it lasts (then back to the standing deployment;
+    a ``policing`` event changes the standing deployment for good)."""
+
+    factor: float = param(3.0, 1.0, 100.0, "×")
+    days: int = param(1, 1, 366, "days")
+
+    def apply(self, cities, slices, pop, state, rng, day):
+        state.curfew[cities] = self.factor
+        state.curfew_until[cities] = day + self.days - 1
+
+    def apply_reference(self, model, city):
+        model.curfew[city] = self.factor
+        model.curfew_until[city] = model.day + self.days - 1

@@ -263,20 +263,28 @@ class OpinionModel(ModelShell):
         if not m.enabled:
             return
         st = self.state
+        restricted = bool((st.online < 1).any())
         st.salience = media.update_salience(
-            st.salience, self.participants, self.geography.network, self._reach, m, fatigue=st.fatigue
+            st.salience,
+            self.participants,
+            self.geography.network,
+            self._reach,
+            m,
+            fatigue=st.fatigue,
+            online=st.online if restricted else None,
         )
         if m.attention_fatigue > 0:
             st.fatigue = media.update_fatigue(st.fatigue, st.salience, m.attention_fatigue, m.fatigue_half_life_days)
         if (m.sinophobia_rate > 0 or m.trust_rate > 0) and st.salience.any():
-            media.exposure(self.population, st.salience, m, scratch=self._flat_scratch)
+            felt = st.salience * st.online if restricted else st.salience  # online drift needs online access
+            media.exposure(self.population, felt, m, scratch=self._flat_scratch)
 
     def _phase_influence(self) -> None:
         influence_day(self.population, self.scenario.dynamics.influence, self.rng, self._buffers)
 
     def police(self) -> np.ndarray:
         """Police officers per city today (people)."""
-        return self._police_base * self.state.police_factor
+        return self._police_base * self.state.police_factor * self.state.curfew
 
     def arrest_probability(self, crowd: np.ndarray) -> np.ndarray:
         """Epstein's arrest probability per city with ``crowd`` (people) out, from the officers

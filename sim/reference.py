@@ -99,7 +99,7 @@ class Person(mesa.Agent):
         if not self.online:
             return
         m = self.model.scenario.dynamics.media
-        sal = self.model.salience[self.city]
+        sal = self.model.salience[self.city] * self.model.online_factor[self.city]
         self.sinophobia += m.sinophobia_rate * sal * (1 - self.sinophobia)
         self.trust -= m.trust_rate * sal * self.trust
 
@@ -186,6 +186,10 @@ class ReferenceModel(ModelShell):
         self.salience = t["initial_salience"].astype(float).tolist()
         self.fatigue = [0.0] * C
         self.police_factor = [1.0] * C
+        self.online_factor = [1.0] * C
+        self.online_until = [-1] * C
+        self.curfew = [1.0] * C
+        self.curfew_until = [-1] * C
         self.boost = [0.0] * C
         self.boost_until = [-1] * C
         self.call = [0.0] * C
@@ -212,6 +216,10 @@ class ReferenceModel(ModelShell):
                 self.boost[c] = 0.0
             if self.call_until[c] < self.day:
                 self.call[c] = 0.0
+            if self.online_until[c] < self.day:
+                self.online_factor[c] = 1.0
+            if self.curfew_until[c] < self.day:
+                self.curfew[c] = 1.0
         cp = self.scenario.dynamics.calls
         if cp.enabled and self.day > 0:
             for c, crowd in enumerate(self.participants):
@@ -240,8 +248,8 @@ class ReferenceModel(ModelShell):
         for c in range(C):
             drive = (
                 m.local_weight * vis[c]
-                + m.network_weight * sum(self.W[c][j] * vis[j] for j in range(C))
-                + m.national_weight * self.reach[c] * national
+                + m.network_weight * sum(self.W[c][j] * vis[j] for j in range(C)) * self.online_factor[c]
+                + m.national_weight * self.reach[c] * national * self.online_factor[c]
             ) * (1 - self.fatigue[c])
             kept = self.salience[c] * delta
             new.append(kept + (1 - kept) * (1 - math.exp(-drive)))
@@ -273,7 +281,7 @@ class ReferenceModel(ModelShell):
         r = self.scenario.dynamics.repression
         out = []
         for c in range(len(crowd)):
-            at_rally = r.deployed_share * self.police_base[c] * self.police_factor[c]
+            at_rally = r.deployed_share * self.police_base[c] * self.police_factor[c] * self.curfew[c]
             if r.officers_per_protester is not None:
                 at_rally = min(at_rally, r.officers_per_protester * (crowd[c] + 1))
             out.append(1 - math.exp(-k * at_rally / (crowd[c] + 1)))

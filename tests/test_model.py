@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy import sparse
 
 import sim
 from sim.facts import ACTIVE, DETAINED
@@ -76,6 +77,9 @@ def scenarios(draw):
             {"kind": "focal_date", "day": 0, "boost": draw(unit), "days": 2},
             {"kind": "policing", "day": 0, "factor": draw(st.floats(0, 5))},
             {"kind": "call", "day": 0, "strength": draw(unit), "reach": draw(unit), "days": 2},
+            {"kind": "media_restriction", "day": 0, "strength": draw(unit), "days": 2},
+            {"kind": "curfew", "day": 0, "factor": draw(st.floats(1, 5)), "days": 2},
+            {"kind": "concession", "day": 0, "salience": draw(unit), "hardship": draw(unit)},
         ],
         "warmup_days": draw(st.integers(0, 3)),
     }
@@ -186,9 +190,9 @@ def run_days(raw, days):
     return model
 
 
-def quiet(**extra):
+def quiet(days: int = 3, **extra):
     """Two cities, nobody protests (threshold 1): isolates event effects."""
-    raw = small(n_cities=2, people=5000, days=3, **extra)
+    raw = small(n_cities=2, people=5000, days=days, **extra)
     raw["population"] = {"threshold": {"dist": "constant", "value": 1.0}}
     return raw
 
@@ -247,6 +251,78 @@ def test_economic_shock_focal_date_and_policing():
     assert model.police()[0] == 2 * model._police_base[0] and model.police()[1] == model._police_base[1]
     model.step()
     assert (model.state.boost == 0).all()  # focal boost lasted its one day
+
+
+def test_media_restriction_cuts_who_hears_and_ends_on_time():
+    """A restriction of strength x scales the share of people who hear a call by 1 − x, in the
+    restricted cities only, for its days; a blackout (1) leaves nobody hearing."""
+    call = {"kind": "call", "cities": "all", "reach": 0.8, "strength": 0.1}
+    for strength in (0.5, 1.0):
+        raw = quiet(
+            days=5,
+            events=[
+                {"kind": "media_restriction", "day": 1, "cities": ["C0"], "strength": strength, "days": 2},
+                {**call, "day": 2},
+                {**call, "day": 4},
+            ],
+        )
+        model = run_days(raw, 3)
+        pop = model.population
+        c0, c1 = pop.city(0), pop.city(1)
+        share0 = pop.heard[c0].sum() / pop.online[c0].sum()
+        share1 = pop.heard[c1].sum() / pop.online[c1].sum()
+        assert share1 == pytest.approx(0.8, abs=0.03)
+        assert share0 == pytest.approx(0.8 * (1 - strength), abs=0.03)
+        assert model.state.online[0] == 1 - strength and model.state.online[1] == 1
+        model.step()
+        model.step()  # day 4: the restriction (days 1-2) is over
+        assert model.state.online[0] == 1.0
+        assert pop.heard[c0].sum() / pop.online[c0].sum() == pytest.approx(0.8, abs=0.03)
+
+
+def test_media_restriction_scales_the_remote_channels_of_salience():
+    from sim.config.schema import MediaParams
+    from sim.rules import media
+
+    m = MediaParams(local_weight=0.3, network_weight=0.5, national_weight=0.5)
+    w = sparse.csr_array(np.array([[0.0, 1.0], [1.0, 0.0]]))
+    crowd, reach, zero = np.array([500.0, 0.0]), np.array([0.8, 0.8]), np.zeros(2)
+    free = media.update_salience(zero, crowd, w, reach, m)
+    half = media.update_salience(zero, crowd, w, reach, m, online=np.array([1.0, 0.5]))
+    cut = media.update_salience(zero, crowd, w, reach, m, online=np.array([0.0, 0.0]))
+    assert cut[1] == 0 and cut[0] > 0  # a blackout leaves only one's own city's rally
+    assert half[0] == free[0]
+    drive = lambda s: -np.log1p(-s)  # noqa: E731  (salience from zero is 1 − exp(−drive))
+    assert drive(half[1]) == pytest.approx(0.5 * drive(free[1]))
+
+
+def test_curfew_multiplies_police_for_its_days_then_ends():
+    raw = quiet(days=5, events=[{"kind": "curfew", "day": 1, "cities": ["C1"], "factor": 4.0, "days": 2}])
+    model = sim.OpinionModel(raw)
+    seen = []
+    for _ in range(5):
+        model.step()
+        seen.append(model.police() / model._police_base)
+    assert [s[1] for s in seen] == [1.0, 4.0, 4.0, 1.0, 1.0]
+    assert all(s[0] == 1.0 for s in seen)
+
+
+def test_concession_lowers_salience_and_hardship():
+    raw = quiet(
+        dynamics={"media": {"enabled": False}, "influence": {"enabled": False}},
+        events=[
+            {"kind": "information_trigger", "day": 0, "salience": 0.8},
+            {"kind": "concession", "day": 1, "cities": ["C0"], "salience": 0.5, "hardship": 0.1},
+        ],
+    )
+    model = sim.OpinionModel(raw)
+    h0 = model.population.hardship.copy()
+    model.step()
+    model.step()
+    assert model.state.salience.tolist() == pytest.approx([0.4, 0.8])
+    c0, c1 = model.population.city(0), model.population.city(1)
+    np.testing.assert_allclose(model.population.hardship[c0], np.clip(h0[c0] - 0.1, 0, 1), atol=1e-6)
+    np.testing.assert_array_equal(model.population.hardship[c1], h0[c1])
 
 
 # --------------------------------------------------------------------------- switches

@@ -42,14 +42,15 @@ def issue_call(
     per-city strength until ``day + days − 1``. In place."""
     state.call[cities] = strength
     state.call_until[cities] = day + days - 1
-    for sl in slices:
-        pop.heard[sl] = pop.hearers(sl, rng, reach)
+    for c, sl in zip(np.asarray(cities).tolist(), slices):
+        pop.heard[sl] = pop.hearers(sl, rng, reach * state.online[c])
 
 
 def issue_call_reference(model: Any, city: int, strength: float, reach: float, days: int) -> None:
     """The same call in one city of the per-agent reference model, person by person."""
     model.call[city] = strength
     model.call_until[city] = model.day + days - 1
+    reach = reach * model.online_factor[city]
     for p in model.members[city]:
         p.heard = bool(model.rng.random() < reach) and p.online
 

@@ -32,10 +32,15 @@ class CityState:
     call_until: np.ndarray  # last day (inclusive) of the call
     participants: np.ndarray  # yesterday's crowd (people), read by conditional calls
     index: dict[str, int]  # city name → index
+    online: np.ndarray  # share of online access left (1: none restricted; media_restriction)
+    online_until: np.ndarray  # last day (inclusive) of the restriction
+    curfew: np.ndarray  # police multiplier of a curfew or state of emergency (1: none)
+    curfew_until: np.ndarray  # last day (inclusive) of the curfew
 
     @classmethod
     def initial(cls, salience: np.ndarray, names: list[str] | None = None) -> CityState:
-        """Day-0 state: the cities' initial salience, no fatigue, police as deployed, no boost or call."""
+        """Day-0 state: the cities' initial salience, no fatigue, police as deployed, no boost, call,
+        media restriction or curfew."""
         n = salience.shape[0]
         return cls(
             salience=salience.astype(np.float64, copy=True),
@@ -47,12 +52,18 @@ class CityState:
             call_until=np.full(n, -1, dtype=np.int64),
             participants=np.zeros(n),
             index={name: i for i, name in enumerate(names or [])},
+            online=np.ones(n),
+            online_until=np.full(n, -1, dtype=np.int64),
+            curfew=np.ones(n),
+            curfew_until=np.full(n, -1, dtype=np.int64),
         )
 
     def expire(self, day: int) -> None:
-        """End the focal boosts and calls whose last day is before ``day``."""
+        """End the focal boosts, calls, media restrictions and curfews whose last day is before ``day``."""
         self.boost[self.boost_until < day] = 0.0
         self.call[self.call_until < day] = 0.0
+        self.online[self.online_until < day] = 1.0
+        self.curfew[self.curfew_until < day] = 1.0
 
 
 def schedule(events: Iterable[Event], days: int) -> dict[int, list[Event]]:

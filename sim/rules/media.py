@@ -50,6 +50,7 @@ def update_salience(
     reach: np.ndarray,
     params: MediaParams,
     fatigue: np.ndarray | None = None,
+    online: np.ndarray | None = None,
 ) -> np.ndarray:
     """New per-city salience (float64, in [0, 1]); see the module docstring.
 
@@ -67,10 +68,18 @@ def update_salience(
         Weights w_loc, w_net, w_nat, half-life and the visibility scale (A_0, A_ref).
     fatigue
         Attention fatigue F per city in [0, 1] (None: no fatigue).
+    online
+        Share of online access left per city, ω_c ∈ [0, 1] (a media restriction; None: 1). The
+        network and national channels travel by messenger and internet and are scaled by it; seeing
+        one's own city's rally is not.
     """
     v = visibility(participants, params.visibility_reference, params.visibility_floor)
     national = v.max() if v.size else 0.0
-    drive = params.local_weight * v + params.network_weight * (network @ v) + params.national_weight * reach * national
+    net = params.network_weight * (network @ v)
+    nat = params.national_weight * reach * national
+    if online is not None:
+        net, nat = net * online, nat * online
+    drive = params.local_weight * v + net + nat
     if fatigue is not None:
         drive = drive * (1.0 - fatigue)
     kept = salience * 0.5 ** (1.0 / params.salience_half_life_days)

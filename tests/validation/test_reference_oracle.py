@@ -66,6 +66,9 @@ RAW = {
         {"kind": "economic_shock", "day": 5, "cities": ["B"], "hardship": 0.1},
         {"kind": "focal_date", "day": 6, "boost": 0.05, "days": 2},
         {"kind": "policing", "day": 7, "factor": 2.0},
+        {"kind": "media_restriction", "day": 5, "cities": ["A"], "strength": 0.7, "days": 2},
+        {"kind": "curfew", "day": 6, "cities": ["A"], "factor": 3.0, "days": 2},
+        {"kind": "concession", "day": 8, "cities": ["B"], "salience": 0.5, "hardship": 0.05},
     ],
 }
 METRICS = ["mean_trust", "mean_sinophobia", "mean_grievance", "participants", "new_detained", "salience"]
