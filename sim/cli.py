@@ -147,6 +147,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     sc.add_argument("--seeds", type=_at_least_one, default=20, help="runs per simulated predictor (default 20)")
     sc.add_argument("--draws", type=_at_least_one, help="with a posterior: parameter draws (default --seeds)")
+    sc.add_argument(
+        "--posterior",
+        metavar="DIR",
+        help="with a scenario: run it at --draws parameter sets drawn from this calibration folder's posterior",
+    )
     sc.add_argument("--scale", type=_scale, help="people per agent (overrides the scenario's)")
     sc.add_argument("--exclude", action="append", default=[], metavar="FILE:LINE", help="leave out a row (repeatable)")
     sc.add_argument("--out", help="output directory (default scores/<name>/)")
@@ -366,6 +371,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     for f in args.observed:
         if not Path(f).is_file():
             raise SimError(f"--observed {f}: file not found")
+    if args.posterior is not None and not target.is_file():
+        raise SimError("--posterior goes with a scenario file; a calibration folder target uses its own posterior")
     summary, rows = score_predictors(
         target,
         args.observed,
@@ -377,6 +384,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         workers=args.workers,
         scheduler=args.scheduler,
         progress=not args.quiet,
+        posterior=args.posterior,
     )
     out = Path(args.out) if args.out else Path("scores") / _slug(target.stem if target.is_file() else target.name)
     write_scores(
@@ -389,6 +397,7 @@ def cmd_score(args: argparse.Namespace) -> int:
             "nulls": nulls,
             "seeds": args.seeds,
             "draws": args.draws,
+            "posterior": args.posterior,
             "scale": args.scale,
             "exclude": exclude,
             "command": " ".join(sys.argv),

@@ -324,6 +324,49 @@ def test_sim_score_scores_the_model_and_the_nulls(tmp_path, capsys):
     assert "lower is better" in capsys.readouterr().out
 
 
+def test_wave_scores_count_the_cities_reached_and_rank_the_order():
+    from types import SimpleNamespace
+
+    from sim.inference.score import WAVE_DAYS, wave_scores
+
+    rows = pd.DataFrame({"city": ["A", "B", "C"], "quantity": "onset", "day_lo": [0, 2, 12], "day_hi": [0, 3, 12]})
+    obs = SimpleNamespace(rows=rows)
+    right = wave_scores(obs, np.array([[0, 2, 12], [0, 3, 30]], float))
+    assert WAVE_DAYS == 10
+    assert right["reached_observed"] == 2 and right["reached_median"] == 2
+    assert right["reached_crps"] == 0 and right["order_tau"] == pytest.approx(1.0)
+    wrong = wave_scores(obs, np.array([[20, 5, 0], [25, 6, 1]], float))
+    assert wrong["order_tau"] == pytest.approx(-1.0)
+    assert wrong["reached_median"] == 2 and wrong["reached_crps"] == 0  # the count alone can be right
+    late = wave_scores(obs, np.array([[11, 11, 11], [11, 11, 11]], float))
+    assert late["reached_crps"] == 2  # nobody within ten days: off by two cities
+
+
+def test_sim_score_predicts_a_scenario_from_a_posterior(tmp_path):
+    """An episode the posterior was not fitted on: its scenario, run at posterior draws."""
+    mod = _synthetic()
+    cal_path = mod.make_problem(tmp_path, particles=6, populations=1)
+    assert (
+        main(["calibrate", str(cal_path), "--out", str(tmp_path / "cal"), "--workers", "0", "--quiet", "--no-plots"])
+        == 0
+    )
+    scen = tmp_path / "scenario.yaml"
+    scen.write_text(yaml.safe_dump({"extends": str(mod.BASE), "set": mod.FIXED}))
+    args = ["score", str(scen), "--observed", str(tmp_path / "observations.csv"), "--null", "population_rank"]
+    args += ["--posterior", str(tmp_path / "cal"), "--draws", "3", "--workers", "0", "--quiet"]
+    assert main([*args, "--out", str(tmp_path / "score")]) == 0
+    summary = pd.read_csv(tmp_path / "score" / "scores.csv")
+    assert {"reached_crps", "order_tau", "reached_observed"} <= set(summary.columns)
+    assert list(summary["predictor"]) == ["model", "population_rank"]
+    crowds = pd.read_csv(tmp_path / "score" / "crowds.csv")
+    assert len(crowds) == len(load_scenario(scen).cities) and (crowds["peak_q95"] >= crowds["peak_q05"]).all()
+    assert (tmp_path / "score" / "plots" / "onsets.png").exists()
+    meta = json.loads((tmp_path / "score" / "score.json").read_text())
+    assert meta["posterior"] == str(tmp_path / "cal")
+    folder_target = ["score", str(tmp_path / "cal"), "--observed", str(tmp_path / "observations.csv")]
+    assert main([*folder_target, "--posterior", str(tmp_path / "cal"), "--quiet"]) == 2
+
+
 def test_sim_score_refuses_unknown_nulls_and_missing_files(tmp_path, capsys):
     assert main(["score", str(KZ), "--observed", str(OBS19), "--null", "coin_flip"]) == 2
     assert "unknown null model" in capsys.readouterr().err

@@ -51,8 +51,9 @@ def _observation_model(
     return ObservationModel.from_files(list(observed), scenario, exclude)
 
 
-def simulate_observed(task: Task) -> tuple[ObservationModel, np.ndarray, np.ndarray, float]:
-    """Run one simulation of a calibration task; its observed quantities and wall time."""
+def simulate_observed(task: Task) -> tuple[ObservationModel, np.ndarray, np.ndarray, float, np.ndarray]:
+    """Run one simulation of a calibration task; its observed quantities, wall time and the
+    participants per day and city."""
     t0 = time.perf_counter()
     scenario = load_scenario(task["base"], {**task["fixed"], **task["theta"], "seed": task["seed"]})
     pool = PopulationPool(*task["pool"]) if task.get("pool") else None
@@ -61,21 +62,24 @@ def simulate_observed(task: Task) -> tuple[ObservationModel, np.ndarray, np.ndar
         tuple(task["observed"]), tuple(map(tuple, task["exclude"])), task["base"], json.dumps(task["fixed"])
     )
     values, peaks = obs.simulate(result.records["participants"], result.records["new_detained"])
-    return obs, values, peaks, time.perf_counter() - t0
+    return obs, values, peaks, time.perf_counter() - t0, result.records["participants"]
 
 
 def calibration_task(task: Task) -> Task:
     """One ABC proposal: simulate, compare with the observations (runs in a worker).
 
     Never raises for a failing simulation: the proposal is then rejected and its error kept.
+    With ``task["city_peaks"]`` true it also returns every city's peak crowd (``c0``, ``c1``, ...).
     """
     try:
-        obs, values, peaks, wall = simulate_observed(task)
+        obs, values, peaks, wall, participants = simulate_observed(task)
     except Exception as exc:  # a failed run is data: the proposal is rejected
         return {"k": task["k"], "status": "failed", "error": f"{type(exc).__name__}: {exc}"}
     out: Task = {"k": task["k"], "status": "ok", "distance": obs.distance(values, peaks), "wall_s": wall}
     out.update({f"v{i}": float(v) for i, v in enumerate(values)})
     out.update({f"u{i}": float(v) for i, v in enumerate(peaks)})
+    if task.get("city_peaks"):
+        out.update({f"c{j}": float(v) for j, v in enumerate(participants.max(axis=0))})
     return out
 
 
@@ -111,7 +115,12 @@ def posterior_draws(posterior: pd.DataFrame, paths: list[str], k: int, seed: int
 
 
 def run_observed(
-    tasks: list[Task], workers: int | None, scheduler: str | None, progress: bool, desc: str
+    tasks: list[Task],
+    workers: int | None,
+    scheduler: str | None,
+    progress: bool,
+    desc: str,
+    city_peaks: list[np.ndarray] | None = None,
 ) -> tuple[ObservationModel, np.ndarray, np.ndarray]:
     """Run calibration tasks (all of one observation set) and stack what they observed.
 
@@ -119,13 +128,16 @@ def run_observed(
     -------
     obs, values, peaks
         The observation model, ``(runs, rows)`` simulated values and ``(runs, unreported cities)``
-        peaks of the runs that succeeded, in task order.
+        peaks of the runs that succeeded, in task order. Given a list ``city_peaks``, the tasks
+        also report every city's peak crowd and the ``(runs, cities)`` array is appended to it.
 
     Raises
     ------
     SimError
         If every run failed.
     """
+    if city_peaks is not None:
+        tasks = [{**t, "city_peaks": True} for t in tasks]
     results = sorted(
         execute(calibration_task, tasks, workers=workers, scheduler=scheduler, progress=progress, desc=desc),
         key=lambda r: r["k"],
@@ -137,6 +149,8 @@ def run_observed(
     obs = _observation_model(tuple(t["observed"]), tuple(map(tuple, t["exclude"])), t["base"], json.dumps(t["fixed"]))
     values = np.array([[r[f"v{i}"] for i in range(len(obs.rows))] for r in ok])
     peaks = np.array([[r[f"u{i}"] for i in range(len(obs.unreported_cities))] for r in ok]).reshape(len(ok), -1)
+    if city_peaks is not None:
+        city_peaks.append(np.array([[r[f"c{j}"] for j in range(len(obs.city_names))] for r in ok]))
     return obs, values, peaks
 
 

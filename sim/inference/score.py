@@ -19,6 +19,11 @@ gravity_only
 
 The two deterministic nulls predict one day per city (a point mass); they predict no crowd
 or detention, so those rows are scored for the simulated predictors only.
+
+Besides the per-row scores, two scores of the wave as a whole (:func:`wave_scores`): the CRPS of
+the number of reported cities reached within ``WAVE_DAYS`` days of the first reported onset, and
+Kendall's τ between the predicted (median) and the reported (mid-interval) onset days of the
+reported cities (the order of the spread; higher is better).
 """
 
 from __future__ import annotations
@@ -40,7 +45,10 @@ from . import NULLS
 from .calibrate import posterior_draws, run_observed
 from .observe import ObservationModel
 
-__all__ = ["NULLS", "null_onsets", "score_predictors"]
+__all__ = ["NULLS", "WAVE_DAYS", "null_onsets", "score_predictors", "wave_scores"]
+
+#: The window of the "cities reached" score: days after the first reported onset.
+WAVE_DAYS = 10
 
 
 #: Overrides that turn the model into a channel-ablated null.
@@ -73,6 +81,45 @@ def null_onsets(name: str, scenario: Scenario) -> np.ndarray:
     raise SimError(f"{name!r} is not a deterministic null model")
 
 
+def wave_scores(obs: ObservationModel, values: np.ndarray) -> dict[str, float]:
+    """Scores of the wave as a whole from an ensemble's row values (``(runs, rows)``).
+
+    Returns
+    -------
+    dict
+        ``reached_observed`` (reported cities with onset, mid-interval, within ``WAVE_DAYS``
+        days of the first reported onset), ``reached_median`` (the same count per run, median),
+        ``reached_crps`` (CRPS of that count, cities) and ``order_tau`` (Kendall's τ-b between
+        the median simulated onset and the reported mid-interval onset of the reported cities;
+        NaN when either side has no spread).
+    """
+    from scipy import stats
+
+    from .observe import _ensemble_crps
+
+    values = np.atleast_2d(values)
+    onset = (obs.rows["quantity"] == "onset").to_numpy()
+    mid = ((obs.rows["day_lo"] + obs.rows["day_hi"]) / 2).to_numpy(float)[onset]
+    if not onset.any():
+        nan = float("nan")
+        return {"reached_observed": nan, "reached_median": nan, "reached_crps": nan, "order_tau": nan}
+    first = float(obs.rows["day_lo"].to_numpy(float)[onset].min())
+    horizon = first + WAVE_DAYS
+    simulated = values[:, onset]
+    counts = (simulated <= horizon).sum(axis=1).astype(float)
+    observed = float((mid <= horizon).sum())
+    median = np.median(simulated, axis=0)
+    tau = float("nan")
+    if np.ptp(median) > 0 and np.ptp(mid) > 0:
+        tau = float(stats.kendalltau(median, mid).statistic)
+    return {
+        "reached_observed": observed,
+        "reached_median": float(np.median(counts)),
+        "reached_crps": float(_ensemble_crps(counts, np.array([observed]))[0]),
+        "order_tau": tau,
+    }
+
+
 def _summary(name: str, table: pd.DataFrame, unreported: float | None) -> dict[str, Any]:
     q = table["quantity"]
 
@@ -102,6 +149,7 @@ def score_predictors(
     scheduler: str | None = None,
     progress: bool = True,
     seed: int = 1,
+    posterior: str | Path | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score the model and null models against observation files.
 
@@ -119,6 +167,10 @@ def score_predictors(
         Runs per simulated predictor for a scenario.
     draws
         Posterior draws (runs) per simulated predictor for a calibration folder.
+    posterior
+        With a scenario ``target``: a calibration folder (or a frozen copy of one) whose
+        posterior supplies ``draws`` parameter sets for the scenario, each run once. This is
+        how an episode the posterior was not fitted on is predicted.
 
     Returns
     -------
@@ -129,14 +181,10 @@ def score_predictors(
     sets: dict[str, Any] = {}
     thetas: list[dict[str, Any]]
     if target.is_dir():
-        manifest = target / "manifest.json"
-        if not (manifest.exists() and (target / "posterior.parquet").exists()):
-            raise SimError(f"{target} is not a finished calibration folder (no manifest.json/posterior.parquet)")
-        cal = json.loads(manifest.read_text())["calibration"]
+        cal, thetas = _posterior(target, draws, seed)
         base, sets = cal["base"], dict(cal["fixed"])
-        post = pd.read_parquet(target / "posterior.parquet")
-        paths = [p["path"] for p in cal["priors"]]
-        thetas = posterior_draws(post, paths, draws, seed)
+    elif posterior is not None:
+        base, (_, thetas) = str(target), _posterior(Path(posterior), draws, seed)
     else:
         base, thetas = str(target), [{}] * seeds
     if scale is not None:
@@ -145,6 +193,7 @@ def score_predictors(
     obs = ObservationModel.from_files(observed, scenario, exclude)
     common = {"base": base, "observed": list(observed), "exclude": [list(e) for e in exclude]}
     summaries, tables = [], []
+    crowds: list[np.ndarray] = []
 
     def simulated(name: str, extra: dict[str, Any]) -> None:
         # the ablation goes last: a posterior draw of the same parameter must not switch it back on
@@ -152,10 +201,12 @@ def score_predictors(
             {**common, "fixed": sets, "k": i, "t": -1, "theta": {**th, **extra}, "seed": run_seed(seed, 20_000, i)}
             for i, th in enumerate(thetas)
         ]
-        _, values, peaks = run_observed(tasks, workers, scheduler, progress, name)
+        _, values, peaks = run_observed(
+            tasks, workers, scheduler, progress, name, city_peaks=crowds if name == "model" else None
+        )
         t = obs.scores(values, peaks).assign(predictor=name, runs=len(values))
         tables.append(t)
-        summaries.append(_summary(name, t, obs.unreported_log_score(peaks)))
+        summaries.append({**_summary(name, t, obs.unreported_log_score(peaks)), **wave_scores(obs, values)})
 
     simulated("model", {})
     for name in nulls:
@@ -172,17 +223,42 @@ def score_predictors(
             t.loc[t["quantity"] != "onset", ["crps", "median", "q05", "q95"]] = np.nan
             t = t.assign(predictor=name, runs=0)
             tables.append(t)
-            summaries.append(_summary(name, t, None))
-    return pd.DataFrame(summaries), pd.concat(tables, ignore_index=True)
+            summaries.append({**_summary(name, t, None), **wave_scores(obs, values[None, :])})
+    summary = pd.DataFrame(summaries)
+    q = np.quantile(crowds[0], [0.05, 0.5, 0.95], axis=0)
+    summary.attrs["crowds"] = pd.DataFrame(
+        {
+            "city": obs.city_names,
+            "peak_q05": q[0],
+            "peak_median": q[1],
+            "peak_q95": q[2],
+            "p_onset": (crowds[0] >= obs.onset_min).mean(axis=0),
+        }
+    )
+    return summary, pd.concat(tables, ignore_index=True)
+
+
+def _posterior(folder: Path, draws: int, seed: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    manifest = folder / "manifest.json"
+    if not (manifest.exists() and (folder / "posterior.parquet").exists()):
+        raise SimError(f"{folder} is not a finished calibration folder (no manifest.json/posterior.parquet)")
+    cal = json.loads(manifest.read_text())["calibration"]
+    post = pd.read_parquet(folder / "posterior.parquet")
+    paths = [p["path"] for p in cal["priors"]]
+    return cal, posterior_draws(post, paths, draws, seed)
 
 
 def write_scores(summary: pd.DataFrame, rows: pd.DataFrame, out: Path, meta: dict[str, Any]) -> None:
-    """``scores.csv``, ``score_rows.csv``, ``score.json`` and ``plots/scores.png`` in ``out``."""
+    """``scores.csv``, ``score_rows.csv``, ``crowds.csv`` (the model's predicted peak crowd per
+    city), ``score.json``, ``plots/scores.png`` and ``plots/onsets.png`` in ``out``."""
     from ..plotting import save
-    from ..plotting.inference import score_figure
+    from ..plotting.inference import onsets_figure, score_figure
 
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(out / "scores.csv", lambda p: summary.to_csv(p, index=False))
+    if "crowds" in summary.attrs:
+        atomic_write(out / "crowds.csv", lambda p: summary.attrs["crowds"].to_csv(p, index=False))
     atomic_write(out / "score_rows.csv", lambda p: rows.to_csv(p, index=False))
     write_json(out / "score.json", meta)
     save(score_figure(summary), out / "plots" / "scores.png")
+    save(onsets_figure(rows), out / "plots" / "onsets.png")

@@ -184,6 +184,43 @@ def score_figure(table: pd.DataFrame) -> Figure:
     return fig
 
 
+def onsets_figure(rows: pd.DataFrame) -> Figure:
+    """Predicted against reported onset day per reported city: the reported interval (grey), the
+    model's median and 5–95% band, and each null model's point prediction."""
+    on = rows[rows["quantity"] == "onset"]
+    model = on[on["predictor"] == "model"].reset_index(drop=True)
+    fig = Figure(figsize=(8, 0.38 * len(model) + 1.6), layout="constrained")
+    ax = fig.subplots()
+    y = np.arange(len(model))
+    ax.barh(
+        y,
+        model["day_hi"] - model["day_lo"] + 1,
+        left=model["day_lo"] - 0.5,
+        color="0.8",
+        label="reported (interval)",
+    )
+    ax.errorbar(
+        model["median"],
+        y,
+        xerr=[model["median"] - model["q05"], model["q95"] - model["median"]],
+        fmt="o",
+        color="tab:blue",
+        capsize=3,
+        label="model: median, 5–95%",
+    )
+    markers = iter("sDv^<>")
+    for name in dict.fromkeys(on["predictor"]):
+        if name == "model":
+            continue
+        other = on[on["predictor"] == name].set_index("city").reindex(model["city"])
+        ax.plot(other["median"], y + 0.2, next(markers, "x"), ms=5, alpha=0.8, label=name)
+    ax.set_yticks(y, model["city"])
+    ax.invert_yaxis()
+    ax.set_xlabel("onset day (days since the scenario's start; right edge = never)")
+    ax.legend(fontsize=7, loc="lower right")
+    return fig
+
+
 def sensitivity_figure(indices: pd.DataFrame, method: str) -> Figure:
     """Bars of total (and first-order) Sobol' indices, or Morris μ*, per outcome."""
     outcomes = list(dict.fromkeys(indices["outcome"]))

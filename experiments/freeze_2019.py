@@ -1,0 +1,106 @@
+"""Freeze the 2019 posterior for the out-of-sample episodes (issue 13's protocol).
+
+Reads a finished ``sim calibrate`` folder of ``experiments/calibrate_2019.yaml`` and writes
+``data/episodes/frozen_2019/``:
+
+- ``posterior.parquet``: the last generation's particles, with only the parameters that mean the
+  same in every episode (population, protest, media and police parameters) and their weights;
+- ``manifest.json``: in the layout of a calibration folder (so ``--posterior`` reads it), plus the
+  source calibration's inputs hash, its diagnostics, the git commit and the event parameters that
+  do not transfer, with their posterior medians;
+- ``frozen_parameters.yaml``: the 2019 scenario with the transferable parameters at their
+  posterior medians; the 2016 and 2022 scenarios ``extends:`` it.
+
+The 2019 event parameters (the Zhanaozen rumour's salience, the 4 September call's strength) belong
+to 2019's events; docs/out_of_sample.md says how their medians set the analogous events' magnitudes.
+
+Usage::
+
+    python experiments/freeze_2019.py CALIBRATION_DIR [--out data/episodes/frozen_2019]
+
+Commit the folder before any 2016 or 2022 score is computed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sim.inference.calibrate import weighted_summary  # noqa: E402
+
+
+def freeze(calibration: Path, out: Path) -> dict:
+    """Write the frozen folder from ``calibration``; returns its manifest."""
+    manifest = json.loads((calibration / "manifest.json").read_text())
+    posterior = pd.read_parquet(calibration / "posterior.parquet")
+    last = posterior[posterior["generation"] == posterior["generation"].max()].reset_index(drop=True)
+    priors = manifest["calibration"]["priors"]
+    general = [p for p in priors if not p["path"].startswith("events.")]
+    events = [p for p in priors if p["path"].startswith("events.")]
+    w = last["weight"].to_numpy()
+
+    def summary(path: str) -> dict[str, float]:
+        return {k: round(v, 6) for k, v in weighted_summary(last[path].to_numpy(), w).items()}
+
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    diagnostics = json.loads((calibration / "diagnostics.json").read_text())
+    frozen = {
+        "calibration": {**manifest["calibration"], "priors": general},
+        "inputs_hash": manifest["inputs_hash"],
+        "frozen_from": {
+            "calibration_file": "experiments/calibrate_2019.yaml",
+            "command": manifest.get("command", ""),
+            "code_commit": commit,
+            "generations": int(posterior["generation"].max()) + 1,
+            "particles": len(last),
+            "simulations": diagnostics.get("simulations"),
+            "final_epsilon": diagnostics["generations"][-1]["epsilon"],
+            "final_median_distance": diagnostics["generations"][-1]["median_distance"],
+        },
+        "transferred": {p["path"]: summary(p["path"]) for p in general},
+        "not_transferred": {p["path"]: summary(p["path"]) for p in events},
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    last[[p["path"] for p in general] + ["weight", "distance", "generation"]].to_parquet(
+        out / "posterior.parquet", index=False
+    )
+    (out / "manifest.json").write_text(json.dumps(frozen, indent=2) + "\n", encoding="utf-8")
+    sets = {p["path"]: _round(frozen["transferred"][p["path"]]["median"], p) for p in general}
+    header = [
+        "# Parameters frozen from the 2019 calibration (experiments/freeze_2019.py; provenance in manifest.json).",
+        "# Posterior medians of the parameters that mean the same in every episode; the 2016 and 2022",
+        "# scenarios extend this file and set nothing it sets. Do not edit after any out-of-sample score.",
+    ]
+    for path, s in frozen["transferred"].items():
+        header.append(f"#   {path}: median {s['median']:.4g}, 90% [{s['q05']:.4g}, {s['q95']:.4g}]")
+    body = {"name": "kazakhstan-frozen-2019", "extends": "../../../scenarios/kazakhstan_2019.yaml", "set": sets}
+    text = "\n".join(header) + "\n" + yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
+    (out / "frozen_parameters.yaml").write_text(text, encoding="utf-8")
+    return frozen
+
+
+def _round(value: float, prior: dict) -> float | int:
+    return int(round(value)) if prior.get("integer") else float(f"{value:.4g}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("calibration", type=Path)
+    ap.add_argument("--out", type=Path, default=ROOT / "data" / "episodes" / "frozen_2019")
+    args = ap.parse_args()
+    frozen = freeze(args.calibration, args.out)
+    print(json.dumps({k: frozen[k] for k in ("frozen_from", "transferred", "not_transferred")}, indent=2))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
