@@ -58,6 +58,19 @@ _EVERY_KIND = {
     "outputs": {"histograms": True, "histogram_bins": 10},
 }
 
+#: The kinds added for the 2016 and 2022 episodes (issue 13), with endogenous calls.
+_EPISODE_KINDS = {
+    **_EVERY_KIND,
+    "name": "episode-kinds",
+    "dynamics": {**_EVERY_KIND["dynamics"], "calls": {"enabled": True, "min_crowd": 20}},
+    "events": [
+        *_EVERY_KIND["events"],
+        {"kind": "media_restriction", "day": 2, "cities": ["A", "B"], "strength": 0.6, "days": 3},
+        {"kind": "curfew", "day": 4, "cities": ["A"], "factor": 2.5, "days": 3},
+        {"kind": "concession", "day": 6, "cities": "all", "salience": 0.4, "hardship": 0.05},
+    ],
+}
+
 _UNIFORM = {"dynamics.influence.contacts": "uniform"}
 _TWO_TOWNS = str(ROOT / "scenarios" / "two_towns.yaml")
 _KAZAKHSTAN = str(ROOT / "scenarios" / "kazakhstan_2019.yaml")
@@ -80,6 +93,7 @@ CASES: dict[str, tuple] = {
     "two_towns_circulant": (_TWO_TOWNS, {}),
     "kazakhstan_scale50_circulant": (_KAZAKHSTAN, {"scale": 50, "outputs.histograms": True}),
     "every_kind_circulant": (_EVERY_KIND, {}),
+    "episode_kinds_circulant": (_EPISODE_KINDS, {}),
 }
 
 
