@@ -163,6 +163,12 @@ def _parser() -> argparse.ArgumentParser:
     se.add_argument("--out", help="output directory (default sensitivity/<name>-<method>/)")
     engine_args(se, resume="continue a stopped analysis: skip finished runs")
 
+    sv = sub.add_parser("serve", help="browser dashboard of a scenario (needs the viz extra: pip install -e '.[viz]')")
+    sv.add_argument("scenario", nargs="?", default="scenarios/kazakhstan_2019.yaml", help="scenario YAML file")
+    sv.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: a free one)")
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    sv.add_argument("--scale", type=_scale, help="people per agent on the page (default 20: interactive)")
+
     pl = sub.add_parser("plot", help="redraw the plots of a run, ensemble or compare directory, or a sweep store")
     pl.add_argument("directory", help="written by sim run [--seeds], sim compare or sim sweep")
     pl.add_argument("--out", help="where to write the PNGs (default DIRECTORY/plots)")
@@ -466,6 +472,39 @@ def cmd_plot(args: argparse.Namespace) -> int:
 _TRACKER_WARNING = "ignore:resource_tracker:UserWarning"
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    import importlib.util
+    import os
+    import subprocess
+
+    from .config import load_scenario
+    from .dashboard import DEFAULT_SCALE
+
+    missing = [m for m in ("solara", "mesa.visualization") if importlib.util.find_spec(m.split(".")[0]) is None]
+    if missing or importlib.util.find_spec("solara.server") is None:
+        raise SimError("the dashboard needs the viz extra: pip install -e '.[viz]'")
+    path = Path(args.scenario)
+    if not path.is_file():
+        raise SimError(f"{path}: scenario file not found")
+    try:  # the page shows the same message; say it here too
+        load_scenario(path)
+    except SimError as exc:
+        print(f"sim: error: {exc} (the page shows it)", file=sys.stderr)
+    env = {
+        **os.environ,
+        "SIM_SERVE_SCENARIO": str(path.resolve()),
+        "SIM_SERVE_SCALE": str(args.scale or DEFAULT_SCALE),
+    }
+    cmd = [sys.executable, "-m", "solara", "run", "sim.dashboard:Page", "--host", args.host]
+    cmd += ["--port", str(args.port), "--production", "--no-open", "--log-level", "warning"]
+    print(f"sim serve: http://{args.host}:{args.port} (Ctrl-C stops)", file=sys.stderr, flush=True)
+    try:
+        return subprocess.run(cmd, env=env, check=False).returncode
+    except KeyboardInterrupt:
+        print("sim: stopped", file=sys.stderr)
+        return 130
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sim`` console script. Returns the exit code."""
     parser = _parser()
@@ -485,6 +524,7 @@ def main(argv: list[str] | None = None) -> int:
             "calibrate": cmd_calibrate,
             "score": cmd_score,
             "sensitivity": cmd_sensitivity,
+            "serve": cmd_serve,
         }[args.command](args)
     except SimError as exc:
         print(f"sim: error: {exc}", file=sys.stderr)
