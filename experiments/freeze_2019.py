@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -51,15 +52,19 @@ def freeze(calibration: Path, out: Path) -> dict:
     def summary(path: str) -> dict[str, float]:
         return {k: round(v, 6) for k, v in weighted_summary(last[path].to_numpy(), w).items()}
 
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    git = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
+    commit = git.stdout.strip()
     diagnostics = json.loads((calibration / "diagnostics.json").read_text())
+    cal = dict(manifest["calibration"])
+    cal["base"] = _in_repo(cal["base"])  # the calibration may have run in another checkout
+    cal["observed"] = [_in_repo(o) for o in cal["observed"]]
     frozen = {
-        "calibration": {**manifest["calibration"], "priors": general},
+        "calibration": {**cal, "priors": general},
         "inputs_hash": manifest["inputs_hash"],
         "frozen_from": {
             "calibration_file": "experiments/calibrate_2019.yaml",
             "command": manifest.get("command", ""),
-            "code_commit": commit,
+            "frozen_at_commit": commit,
             "generations": int(posterior["generation"].max()) + 1,
             "particles": len(last),
             "simulations": diagnostics.get("simulations"),
@@ -86,6 +91,12 @@ def freeze(calibration: Path, out: Path) -> dict:
     text = "\n".join(header) + "\n" + yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
     (out / "frozen_parameters.yaml").write_text(text, encoding="utf-8")
     return frozen
+
+
+def _in_repo(path: str) -> str:
+    """``path`` relative to the repository (from its ``scenarios/`` or ``data/`` folder on)."""
+    m = re.search(r"(?:^|/)((?:scenarios|data)/.*)$", path)
+    return m.group(1) if m else path
 
 
 def _round(value: float, prior: dict) -> float | int:

@@ -1,0 +1,53 @@
+"""The out-of-sample protocol (docs/out_of_sample.md): the episode scenarios take the frozen 2019
+parameters and set none of them; the docs' score table is what the committed posterior gives."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pytest
+import yaml
+
+from sim import load_scenario
+
+from .conftest import ROOT
+
+FROZEN = ROOT / "data" / "episodes" / "frozen_2019"
+EPISODES = [ROOT / "scenarios" / "kazakhstan_2016.yaml", ROOT / "scenarios" / "kazakhstan_2022.yaml"]
+
+
+def _lookup(raw: dict, path: str):
+    node = raw
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+@pytest.mark.parametrize("scenario", EPISODES, ids=lambda p: p.stem)
+def test_an_episode_takes_the_frozen_parameters_and_sets_none_of_them(scenario):
+    manifest = json.loads((FROZEN / "manifest.json").read_text())
+    own = yaml.safe_load(scenario.read_text())
+    assert own["extends"] == "../data/episodes/frozen_2019/frozen_parameters.yaml"
+    set_here = own.get("set", {})
+    for path in manifest["transferred"]:
+        assert _lookup(own, path) is None and path not in set_here, f"{scenario.name} sets {path}"
+    frozen = yaml.safe_load((FROZEN / "frozen_parameters.yaml").read_text())["set"]
+    sc = load_scenario(scenario)
+    resolved = sc.resolved()
+    for path, value in frozen.items():
+        assert _lookup(resolved, path) == pytest.approx(value), path
+    assert sc.observed is None  # the onsets only score: they are not part of the scenario
+
+
+@pytest.mark.slow
+def test_the_docs_score_table_is_what_the_frozen_posterior_gives(dask_scheduler):
+    spec = importlib.util.spec_from_file_location("oos", ROOT / "experiments" / "out_of_sample.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    summaries = {e: mod.score(e, mod.NULLS, 20, scheduler=dask_scheduler, progress=False)[0] for e in mod.EPISODES}
+    table = mod.score_table(summaries)
+    doc = (ROOT / "docs" / "out_of_sample.md").read_text()
+    assert table in doc, table
