@@ -108,10 +108,10 @@ def crowd_table(summaries: dict[str, pd.DataFrame], top: int = 8) -> str:
 
 def replace_block(text: str, name: str, body: str) -> str:
     """``text`` with the block between ``<!-- name:begin -->`` and ``<!-- name:end -->`` replaced."""
-    pattern = re.compile(rf"(<!-- {name}:begin -->\n).*?(\n<!-- {name}:end -->)", re.S)
+    pattern = re.compile(rf"(<!-- {name}:begin -->\n).*?(<!-- {name}:end -->)", re.S)
     if not pattern.search(text):
         raise SystemExit(f"{DOC}: no block {name}")
-    return pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
+    return pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
 
 
 def main() -> None:
@@ -121,13 +121,16 @@ def main() -> None:
     ap.add_argument("--ablations", action="store_true", help="also score national_only and gravity_only")
     ap.add_argument("--write", action="store_true", help="write the tables into docs/out_of_sample.md, and figures")
     args = ap.parse_args()
-    summaries, rows = {}, {}
+    summaries, rows, ablations = {}, {}, {}
+    nulls = NULLS + (ABLATIONS if args.ablations else [])
     for episode in EPISODES:
-        summaries[episode], rows[episode] = score(episode, NULLS, args.draws, args.workers)
+        summary, rows[episode] = score(episode, nulls, args.draws, args.workers)
+        summaries[episode] = summary[summary["predictor"].isin(["model", *NULLS])].reset_index(drop=True)
+        summaries[episode].attrs = summary.attrs
+        ablations[episode] = summary[summary["predictor"].isin(ABLATIONS)]
     blocks = {"scores": score_table(summaries), "onsets": onset_table(rows), "crowds": crowd_table(summaries)}
     if args.ablations:
-        abl = {e: score(e, ABLATIONS, args.draws, args.workers)[0] for e in EPISODES}
-        blocks["ablations"] = score_table(abl)
+        blocks["ablations"] = score_table(ablations)
     for name, body in blocks.items():
         print(f"\n{name}\n{body}")
     if args.write:
