@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from .config import Scenario, load_scenario
+from .config.experiment import _lookup
 from .errors import SimError
 from .metrics import onset_days
 from .model import OpinionModel
@@ -133,17 +134,6 @@ class DashboardModel(OpinionModel):
             elif current is None or abs(float(value) - float(current)) > self.steps.get(path, 0.0) / 2:
                 overrides[path] = value  # moved: the slider's value; untouched: the scenario's exact value
         super().__init__(base.with_overrides(overrides), seed=int(seed))
-
-
-def _lookup(tree: Any, path: str) -> Any:
-    for part in path.split("."):
-        if isinstance(tree, dict) and part in tree:
-            tree = tree[part]
-        elif isinstance(tree, list) and part.isdigit() and int(part) < len(tree):
-            tree = tree[int(part)]
-        else:
-            return None
-    return tree
 
 
 # ---------------------------------------------------------------------------------- page parts

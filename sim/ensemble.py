@@ -52,7 +52,7 @@ def ensemble_task(task: Task) -> Task:
         scenario = task["scenario"]
         if task.get("overrides"):  # a posterior draw
             scenario = scenario.with_overrides(task["overrides"])
-        pool = PopulationPool(*task["pool"]) if task.get("pool") else None
+        pool = PopulationPool.of(task.get("pool"))
         result = OpinionModel(scenario, seed=task["seed"], pool=pool).run(progress=False)
         return {
             "status": "ok",

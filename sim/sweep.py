@@ -124,7 +124,7 @@ def run_task(task: Task) -> Task:
     ts = None
     try:
         scenario = load_scenario(task["base"], {**task["fixed"], **task["params"], "seed": task["seed"]})
-        pool = PopulationPool(*task["pool"]) if task.get("pool") else None
+        pool = PopulationPool.of(task.get("pool"))
         result = OpinionModel(scenario, pool=pool).run(progress=False)
         row.update(outcomes_of(result, task["outcomes"]))
         if task.get("keep_timeseries"):

@@ -57,6 +57,11 @@ class PopulationPool:
         if self.size < 0:
             raise ValueError(f"a population pool has size >= 0, got {self.size}")
 
+    @classmethod
+    def of(cls, spec: list[int] | tuple[int, int] | None) -> PopulationPool | None:
+        """The pool of an engine task's ``pool`` field (``[size, seed]``, or None: fresh set-ups)."""
+        return cls(*spec) if spec else None
+
 
 class _Cache:
     """A thread-safe least-recently-used map of arrays, bounded in bytes."""

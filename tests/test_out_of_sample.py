@@ -10,20 +10,12 @@ import pytest
 import yaml
 
 from sim import load_scenario
+from sim.config.experiment import _lookup
 
 from .conftest import ROOT
 
 FROZEN = ROOT / "data" / "episodes" / "frozen_2019"
 EPISODES = [ROOT / "scenarios" / "kazakhstan_2016.yaml", ROOT / "scenarios" / "kazakhstan_2022.yaml"]
-
-
-def _lookup(raw: dict, path: str):
-    node = raw
-    for part in path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
 
 
 @pytest.mark.parametrize("scenario", EPISODES, ids=lambda p: p.stem)

@@ -56,7 +56,7 @@ def simulate_observed(task: Task) -> tuple[ObservationModel, np.ndarray, np.ndar
     participants per day and city."""
     t0 = time.perf_counter()
     scenario = load_scenario(task["base"], {**task["fixed"], **task["theta"], "seed": task["seed"]})
-    pool = PopulationPool(*task["pool"]) if task.get("pool") else None
+    pool = PopulationPool.of(task.get("pool"))
     result = OpinionModel(scenario, pool=pool).run(progress=False)
     obs = _observation_model(
         tuple(task["observed"]), tuple(map(tuple, task["exclude"])), task["base"], json.dumps(task["fixed"])

@@ -42,7 +42,7 @@ from ..config import Scenario, load_scenario
 from ..errors import SimError
 from ..executor import run_seed
 from . import NULLS
-from .calibrate import posterior_draws, run_observed
+from .calibrate import run_observed
 from .observe import ObservationModel
 
 __all__ = ["NULLS", "WAVE_DAYS", "null_onsets", "score_predictors", "wave_scores"]
@@ -239,13 +239,11 @@ def score_predictors(
 
 
 def _posterior(folder: Path, draws: int, seed: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    manifest = folder / "manifest.json"
-    if not (manifest.exists() and (folder / "posterior.parquet").exists()):
-        raise SimError(f"{folder} is not a finished calibration folder (no manifest.json/posterior.parquet)")
-    cal = json.loads(manifest.read_text())["calibration"]
-    post = pd.read_parquet(folder / "posterior.parquet")
-    paths = [p["path"] for p in cal["priors"]]
-    return cal, posterior_draws(post, paths, draws, seed)
+    """A calibration folder's settings and ``draws`` parameter sets from its posterior."""
+    from ..ensemble import posterior_overrides
+
+    thetas = posterior_overrides(folder, draws, seed)  # checks the folder
+    return json.loads((folder / "manifest.json").read_text())["calibration"], thetas
 
 
 def write_scores(summary: pd.DataFrame, rows: pd.DataFrame, out: Path, meta: dict[str, Any]) -> None:
