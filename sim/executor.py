@@ -31,7 +31,8 @@ __all__ = ["dask_client", "execute", "run_seed"]
 Task = dict[str, Any]
 
 #: How many times a task whose worker died is tried again before it is recorded as failed
-#: (``KilledWorker``): a run that kills its worker three times in a row will not finish.
+#: (``KilledWorker``); such a run is then tried once more alone on the cluster (an innocent run can
+#: share workers with one that kills them), so a run that kills its worker every time is tried 8 times.
 ALLOWED_FAILURES = 3
 
 #: Seconds to wait for a Dask scheduler to answer before giving up.
@@ -137,10 +138,34 @@ def _progress_bar(total: int, progress: bool, desc: str) -> Any:
 
 
 def _on_cluster(client: Any, fn: Callable[[Task], Task], tasks: list[Task]) -> Iterator[Task]:
-    """Results of ``fn`` over ``tasks`` on a Dask client, at most two tasks per worker in flight."""
+    """Results of ``fn`` over ``tasks`` on a Dask client, at most two tasks per worker in flight.
+
+    A worker's death puts every task it held under suspicion, not only the one that killed it,
+    so an innocent run that shared workers with a killer can reach the retry limit too
+    (``KilledWorker``). Such runs are not recorded at once: after the others they are tried again
+    one at a time, alone on the cluster, and only a run that still kills its worker when alone
+    is recorded as failed.
+    """
+    from distributed import KilledWorker
+
+    lost: list[Task] = []
+    for task, res, exc in _submit_window(client, fn, tasks, 2 * max(1, len(client.scheduler_info()["workers"]))):
+        if isinstance(exc, KilledWorker):
+            lost.append(task)
+        else:
+            yield res
+    for task in lost:
+        for _, res, _ in _submit_window(client, fn, [task], 1):
+            yield res
+
+
+def _submit_window(
+    client: Any, fn: Callable[[Task], Task], tasks: list[Task], window: int
+) -> Iterator[tuple[Task, Task, BaseException | None]]:
+    """(task, result, exception) for each task as it finishes, ``window`` tasks in flight; a task
+    that raised gets a ``failed`` result naming the exception."""
     from distributed import as_completed
 
-    window = 2 * max(1, len(client.scheduler_info()["workers"]))
     pending = iter(tasks)
     running = as_completed()
     submitted: dict[str, Task] = {}
@@ -154,19 +179,21 @@ def _on_cluster(client: Any, fn: Callable[[Task], Task], tasks: list[Task]) -> I
         submit(task)
     for fut in running:
         task = submitted.pop(fut.key)
+        exc: BaseException | None = None
         try:
             res = fut.result()
-        except Exception as exc:  # e.g. KilledWorker: the worker died on every try (killed, out of memory)
+        except Exception as e:  # e.g. KilledWorker: the worker died on every try (killed, out of memory)
+            exc = e
             res = {
                 "run_id": task.get("run_id"),
                 "index": task.get("index"),
                 "seed": task.get("seed"),
                 "status": "failed",
-                "error": f"{type(exc).__name__}: {exc}",
+                "error": f"{type(e).__name__}: {e}",
                 "task": task,
             }
         fut.release()
-        yield res
+        yield task, res, exc
         nxt = next(pending, None)
         if nxt is not None:
             submit(nxt)

@@ -28,3 +28,18 @@ def always_killing_runner(task: dict) -> dict:
     if task["run_id"] == "r0002":
         os.kill(os.getpid(), signal.SIGKILL)
     return run_task(task)
+
+
+def collateral_runner(task: dict) -> dict:
+    """Run r0001 kills its worker on each of its first ``ALLOWED_FAILURES + 1`` tries, so Dask gives
+    up on it (``KilledWorker``) as it gives up on an innocent run that kept sharing workers with a
+    killer; after that it behaves normally."""
+    from sim.executor import ALLOWED_FAILURES
+
+    tries = Path(task["out"]) / "r0001-tries"
+    if task["run_id"] == "r0001":
+        n = len(tries.read_text()) if tries.exists() else 0
+        if n <= ALLOWED_FAILURES:
+            tries.write_text("x" * (n + 1))
+            os.kill(os.getpid(), signal.SIGKILL)
+    return run_task(task)

@@ -19,7 +19,7 @@ from sim.executor import run_seed
 from sim.sweep import design_table, run_sweep
 
 from .conftest import SCENARIOS
-from .sweep_helpers import always_killing_runner, failing_runner, killing_runner
+from .sweep_helpers import always_killing_runner, collateral_runner, failing_runner, killing_runner
 
 BASE = """\
 name: towns
@@ -303,6 +303,20 @@ def test_a_run_that_kills_its_worker_is_recorded_and_the_sweep_finishes(tmp_path
     bad = res.set_index("run_id").loc["r0002"]
     assert bad["status"] == "failed" and "KilledWorker" in bad["error"]
     assert (res.drop(index=res.index[res["run_id"] == "r0002"])["status"] == "ok").all()
+
+
+@pytest.mark.slow
+def test_a_run_given_up_on_with_its_worker_is_tried_again_alone(tmp_path):
+    """Dask gives up on every task a dying worker held, innocent ones too; the sweep tries such a
+    run once more alone before recording it as failed, so a run that finishes alone is kept."""
+    from sim.executor import ALLOWED_FAILURES
+
+    exp = make(tmp_path)
+    serial = run_sweep(exp, tmp_path / "serial", workers=0, progress=False)
+    res = run_sweep(exp, tmp_path / "c", workers=2, progress=False, runner=collateral_runner)
+    assert len((tmp_path / "c" / "r0001-tries").read_text()) == ALLOWED_FAILURES + 1  # Dask gave up on it
+    assert (res["status"] == "ok").all()
+    pd.testing.assert_frame_equal(res, serial)
 
 
 def test_plot_labels_are_readable():
