@@ -26,7 +26,17 @@ from .errors import SimError
 from .metrics import onset_days
 from .model import OpinionModel
 
-__all__ = ["DEFAULT_SCALE", "DashboardModel", "model_params", "numeric_parameters", "status_text"]
+__all__ = [
+    "DEFAULT_SCALE",
+    "CurvesView",
+    "DashboardModel",
+    "HistogramView",
+    "LiveFigure",
+    "MapView",
+    "model_params",
+    "numeric_parameters",
+    "status_text",
+]
 
 #: People per agent on the page unless ``--scale`` says otherwise: a day of the 2019 scenario
 #: renders well under a second (docs/dashboard.md).
@@ -134,6 +144,17 @@ class DashboardModel(OpinionModel):
             elif current is None or abs(float(value) - float(current)) > self.steps.get(path, 0.0) / 2:
                 overrides[path] = value  # moved: the slider's value; untouched: the scenario's exact value
         super().__init__(base.with_overrides(overrides), seed=int(seed))
+        self.page_inputs: dict[str, Any] = {"seed": int(seed), **kwargs}
+
+    def at_scale(self, scale: float) -> DashboardModel:
+        """A new model with this one's inputs (sliders, switches, seed) at another ``scale``."""
+        return DashboardModel(scale=scale, **self.page_inputs)
+
+    def step(self) -> None:
+        """One day; nothing once the scenario's days are all run (the page's ▶ and Step may still
+        be pressed after "Run to the end at scale 1" swapped in a finished model)."""
+        if self.running:
+            super().step()
 
 
 # ---------------------------------------------------------------------------------- page parts
@@ -144,107 +165,219 @@ def _date(model: OpinionModel) -> str:
     return (model.scenario.start + dt.timedelta(days=day)).isoformat()
 
 
+def _per_agent(model: OpinionModel) -> str:
+    k = model.scenario.scale
+    return "one agent per person" if k == 1 else f"{k:g} people per agent"
+
+
 def status_text(model: OpinionModel) -> str:
     """The day's headline: date, crowds and detentions (what the browser test reads)."""
     if model.day == 0:
-        return f"**{model.scenario.name}** — {model.scenario.start.isoformat()}, before day 1: press Step or ▶"
+        return (
+            f"**{model.scenario.name}** — {model.scenario.start.isoformat()}, before day 1 "
+            f"({_per_agent(model)}): press Step or ▶"
+        )
     rec = model.records
     today = rec["participants"][model.day - 1]
     rallies = int((today >= model.scenario.outputs.onset_min_participants).sum())
     onsets = onset_days(rec["participants"][: model.day], model.scenario.outputs.onset_min_participants)
     return (
-        f"**{model.scenario.name}** — {_date(model)} (day {model.day} of {model.scenario.days}): "
+        f"**{model.scenario.name}** — {_date(model)} (day {model.day} of {model.scenario.days}; "
+        f"{_per_agent(model)}): "
         f"{today.sum():,.0f} people protesting in {rallies} "
         f"cities; {int((onsets >= 0).sum())} cities reached so far; "
         f"{rec['new_detained'][model.day - 1].sum():,.0f} detained today"
     )
 
 
-def map_figure(model: OpinionModel):
+class LiveFigure:
+    """A matplotlib figure redrawn cheaply day after day, by blitting.
+
+    The parts that do not change with the day (axes, ticks, labels, city names) are drawn once and
+    kept as a background; each day only the artists that change are drawn over a copy of it, and the
+    image is encoded as PNG. A new ``key`` (say, an axis limit that moved) redraws the background.
+    Drawing a whole figure costs 0.1–0.4 s in matplotlib, most of it text; blitting a day costs a few
+    milliseconds (``python experiments/dashboard_timing.py``, docs/dashboard.md).
+    """
+
+    def __init__(self, fig: Any):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        self.fig = fig
+        self.canvas = FigureCanvasAgg(fig)
+        self._background: Any = None
+        self._key: Any = None
+
+    def png(self, artists: list[Any], key: Any = None) -> bytes:
+        """The figure with ``artists`` (each marked animated, so the background leaves them out)
+        drawn over the background, as PNG bytes."""
+        import io
+
+        from PIL import Image
+
+        for a in artists:
+            a.set_animated(True)
+        if self._background is None or key != self._key:
+            self.canvas.draw()
+            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
+            self._key = key
+        else:
+            self.canvas.restore_region(self._background)
+        for a in artists:
+            self.fig.draw_artist(a)
+        buf = io.BytesIO()
+        Image.fromarray(np.asarray(self.canvas.buffer_rgba())).save(buf, format="png", compress_level=1)
+        return buf.getvalue()
+
+
+def _today(model: OpinionModel) -> tuple[np.ndarray, np.ndarray]:
+    """Today's participants per city and each city's onset day (-1: not reached)."""
+    n, d = len(model.cities), model.day
+    if not d:
+        return np.zeros(n), -np.ones(n, dtype=int)
+    p = model.records["participants"]
+    return p[d - 1], onset_days(p[:d], model.scenario.outputs.onset_min_participants)
+
+
+class MapView:
     """Cities at their coordinates, sized by today's crowd, red once reached."""
-    from matplotlib.figure import Figure
 
-    t = model.cities
-    fig = Figure(figsize=(6.5, 3.6), dpi=80)  # no constrained layout: it doubles the drawing time
-    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.13, top=0.91)
-    ax = fig.subplots()
-    d = model.day
-    crowd = model.records["participants"][d - 1] if d else np.zeros(len(t))
-    onset = (
-        onset_days(model.records["participants"][:d], model.scenario.outputs.onset_min_participants)
-        if d
-        else -np.ones(len(t))
-    )
-    colour = np.where(onset >= 0, "tab:red", "0.6")
-    size = 12 + np.minimum(4 * np.sqrt(crowd), 1500)
-    ax.scatter(t["lon"], t["lat"], s=size, c=colour, alpha=0.7, edgecolors="k", linewidths=0.3)
-    for name, x, y in zip(t["city"], t["lon"], t["lat"]):
-        ax.annotate(name, (x, y), fontsize=6, xytext=(3, 3), textcoords="offset points")
-    ax.set_xlabel("longitude")
-    ax.set_ylabel("latitude")
-    ax.set_title(f"{_date(model) if d else 'before day 1'}: crowd (size), reached (red)", fontsize=9)
-    return fig
+    def __init__(self, model: OpinionModel):
+        from matplotlib.figure import Figure
 
+        t = model.cities
+        self.fig = Figure(figsize=(6.5, 3.6), dpi=80)
+        self.fig.subplots_adjust(left=0.09, right=0.98, bottom=0.13, top=0.91)
+        ax = self.fig.subplots()
+        lon, lat = t["lon"].to_numpy(float), t["lat"].to_numpy(float)
+        for name, x, y in zip(t["city"], lon, lat):
+            ax.annotate(name, (x, y), fontsize=6, xytext=(3, 3), textcoords="offset points")
+        pad_x, pad_y = max(np.ptp(lon) * 0.08, 0.5), max(np.ptp(lat) * 0.1, 0.5)
+        ax.set_xlim(lon.min() - pad_x, lon.max() + pad_x)
+        ax.set_ylim(lat.min() - pad_y, lat.max() + pad_y)
+        ax.set_xlabel("longitude")
+        ax.set_ylabel("latitude")
+        self.dots = ax.scatter(lon, lat, s=12, c="0.6", alpha=0.7, edgecolors="k", linewidths=0.3)
+        self.title = ax.set_title("", fontsize=9)
+        self.live = LiveFigure(self.fig)
 
-def curves_figure(model: OpinionModel):
-    """Participants per day in the cities with the largest crowds, and national totals."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(6.5, 3.2), dpi=80)
-    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.15, top=0.9, wspace=0.3)
-    a, b = fig.subplots(1, 2)
-    d = model.day
-    p = model.records["participants"][:d]
-    days = np.arange(1, d + 1)
-    if d:
-        for c in np.argsort(p.max(axis=0))[::-1][:6]:
-            a.plot(days, p[:, c], label=model.cities["city"].iat[c])
-        a.legend(fontsize=6)
-        b.plot(days, p.sum(axis=1), label="participants")
-        b.plot(days, model.records["detained"][:d].sum(axis=1), label="held")
-        b.legend(fontsize=6)
-    a.set_title("participants per city", fontsize=9)
-    b.set_title("national", fontsize=9)
-    for ax in (a, b):
-        ax.set_xlabel("day")
-        ax.set_xlim(0, model.scenario.days)
-    return fig
+    def png(self, model: OpinionModel) -> bytes:
+        crowd, onset = _today(model)
+        self.dots.set_sizes(12 + np.minimum(4 * np.sqrt(crowd), 1500))
+        self.dots.set_facecolor(["tab:red" if o >= 0 else "0.6" for o in onset])
+        self.title.set_text(f"{_date(model) if model.day else 'before day 1'}: crowd (size), reached (red)")
+        return self.live.png([self.dots, self.title])
 
 
-def histogram_figure(model: OpinionModel):
-    """Trust and sinophobia of everyone, today."""
-    from matplotlib.figure import Figure
+class CurvesView:
+    """Participants per day in the six cities with the largest crowds so far, and national totals."""
 
-    fig = Figure(figsize=(6.5, 2.4), dpi=80)
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.12, top=0.88, wspace=0.25)
-    axes = fig.subplots(1, 2)
-    pop = model.population
-    for ax, arr, name in zip(axes, (pop.trust, pop.sinophobia), ("trust in government", "sinophobia")):
-        counts, edges = np.histogram(arr, bins=20, range=(0, 1))
-        ax.bar(edges[:-1], counts / max(counts.sum(), 1), width=0.05, align="edge", color="tab:purple")
-        ax.set_title(name, fontsize=9)
-    return fig
+    TOP = 6
+
+    def __init__(self, model: OpinionModel):
+        from matplotlib.figure import Figure
+
+        self.fig = Figure(figsize=(6.5, 3.2), dpi=80)
+        self.fig.subplots_adjust(left=0.1, right=0.98, bottom=0.15, top=0.9, wspace=0.35)
+        self.a, self.b = self.fig.subplots(1, 2)
+        self.a.set_title("participants per city", fontsize=9)
+        self.b.set_title("national", fontsize=9)
+        # people on a symmetric-log scale whose top moves only by whole decades: curves of cities
+        # of every size stay readable, and the drawn background is rarely redone
+        for ax in (self.a, self.b):
+            ax.set_xlabel("day")
+            ax.set_xlim(0, model.scenario.days)
+            ax.set_yscale("symlog", linthresh=1.0)
+        self.a.set_ylabel("people")
+        self.city_lines = [self.a.plot([], [], color=f"C{i}")[0] for i in range(self.TOP)]
+        self.total = self.b.plot([], [], color="C0", label="participants")[0]
+        self.held = self.b.plot([], [], color="C1", label="held")[0]
+        self.live = LiveFigure(self.fig)
+
+    def png(self, model: OpinionModel) -> bytes:
+        d = model.day
+        p = model.records["participants"][:d]
+        days = np.arange(1, d + 1)
+        top = np.argsort(p.max(axis=0))[::-1][: self.TOP] if d else np.arange(0)
+        names = model.cities["city"]
+        for i, line in enumerate(self.city_lines):
+            if i < len(top):
+                line.set_data(days, p[:, top[i]])
+                line.set_label(names.iat[top[i]])
+            else:
+                line.set_data([], [])
+        total = p.sum(axis=1)
+        held = model.records["detained"][:d].sum(axis=1)
+        self.total.set_data(days, total)
+        self.held.set_data(days, held)
+        most = max(float(total.max()), float(held.max())) if d else 0.0
+        ceiling = 10.0 ** max(4, math.ceil(math.log10(most + 1)))
+        for ax in (self.a, self.b):
+            ax.set_ylim(0, ceiling)
+        artists: list[Any] = [*self.city_lines, self.total, self.held]
+        if d:
+            artists.append(self.a.legend(handles=self.city_lines[: len(top)], fontsize=6, loc="upper right"))
+            artists.append(self.b.legend(handles=[self.total, self.held], fontsize=6, loc="upper right"))
+        return self.live.png(artists, key=ceiling)
 
 
-def _components() -> list[tuple[Any, int]]:
+class HistogramView:
+    """Trust in government and sinophobia of everyone, today (share of people per bin)."""
+
+    BINS = np.linspace(0.0, 1.0, 21)
+
+    def __init__(self, model: OpinionModel):
+        from matplotlib.figure import Figure
+
+        self.fig = Figure(figsize=(6.5, 2.4), dpi=80)
+        self.fig.subplots_adjust(left=0.08, right=0.98, bottom=0.12, top=0.88, wspace=0.25)
+        self.axes = self.fig.subplots(1, 2)
+        self.bars = []
+        for ax, name in zip(self.axes, ("trust in government", "sinophobia")):
+            ax.set_title(name, fontsize=9)
+            ax.set_xlim(0, 1)
+            ax.set_ylim(0, 1)
+            self.bars.append(ax.stairs(np.zeros(len(self.BINS) - 1), self.BINS, fill=True, color="tab:purple"))
+        self.live = LiveFigure(self.fig)
+
+    def png(self, model: OpinionModel) -> bytes:
+        pop = model.population
+        for bars, arr in zip(self.bars, (pop.trust, pop.sinophobia)):
+            counts, _ = np.histogram(arr, bins=self.BINS)
+            bars.set_data(counts / max(counts.sum(), 1))
+        return self.live.png(self.bars)
+
+
+def _view(model: OpinionModel, kind: type) -> Any:
+    """The model's view of ``kind``, built on first use (one per model: a Reset builds new ones)."""
+    views = model.__dict__.setdefault("_dashboard_views", {})
+    if kind not in views:
+        views[kind] = kind(model)
+    return views[kind]
+
+
+def _components(current: Any) -> list[tuple[Any, int]]:
     """The page's parts. Plain functions of the model, not ``solara.component``s: SolaraViz wraps
-    plain functions in a component that re-renders after every step (a component it gets as is)."""
+    plain functions in a component that re-renders after every step (a component it gets as is).
+    ``current`` is the page's reactive model, which "Run at scale 1" replaces."""
     import solara
 
     def Status(model):
         solara.Markdown(status_text(model))
 
     def Map(model):
-        solara.FigureMatplotlib(map_figure(model), format="png")
+        solara.Image(_view(model, MapView).png(model), format="png")
 
     def Curves(model):
-        solara.FigureMatplotlib(curves_figure(model), format="png")
+        solara.Image(_view(model, CurvesView).png(model), format="png")
 
     def Histograms(model):
-        solara.FigureMatplotlib(histogram_figure(model), format="png")
+        solara.Image(_view(model, HistogramView).png(model), format="png")
 
     def RunToEnd(model):
         from mesa.visualization.utils import force_update
+
+        stage = solara.use_reactive("")
 
         def run() -> None:
             start, total = model.day, max(model.scenario.days - model.day, 1)
@@ -253,10 +386,36 @@ def _components() -> list[tuple[Any, int]]:
                 task.progress = 100.0 * (model.day - start) / total
             force_update()
 
+        def run_full() -> None:
+            stage.value = f"building {model.scenario.name} at scale 1 (one agent per person)…"
+            full = model.at_scale(1.0)
+            stage.value = f"running {full.population.n:,} agents"
+            total = full.scenario.days
+            while full.running:
+                full.step()
+                full_task.progress = 100.0 * full.day / total
+                stage.value = f"running {full.population.n:,} agents: day {full.day} of {total}"
+            stage.value = ""
+            current.value = full
+            force_update()
+
         task = solara.lab.use_task(run, dependencies=None, prefer_threaded=True)
-        solara.Button("Run to the end", on_click=task, disabled=task.pending or not model.running)
+        full_task = solara.lab.use_task(run_full, dependencies=None, prefer_threaded=True)
+        busy = task.pending or full_task.pending
+        with solara.Row():
+            solara.Button("Run to the end", on_click=task, disabled=busy or not model.running)
+            solara.Button(
+                "Run to the end at scale 1",
+                on_click=full_task,
+                disabled=busy or model.scenario.scale == 1.0,
+            )
         if task.pending:
             solara.ProgressLinear(task.progress or True)
+        if full_task.pending:
+            solara.Text(stage.value)
+            solara.ProgressLinear(full_task.progress or True)
+        if full_task.error:
+            solara.Error(f"the run at scale 1 failed: {full_task.exception}")
 
     return [(Status, 0), (Map, 0), (Curves, 0), (Histograms, 0), (RunToEnd, 0)]
 
@@ -285,9 +444,10 @@ def _page():
     @solara.component
     def Dashboard():
         # one model per browser session (a module-level model would be shared by every tab)
-        model = solara.use_memo(lambda: DashboardModel(scale=scale, seed=scenario.seed), [])
+        first = solara.use_memo(lambda: DashboardModel(scale=scale, seed=scenario.seed), [])
+        current: Any = solara.use_reactive(first)
         solara.Title(scenario.name)
-        SolaraViz(model, components=_components(), model_params=params, name=f"sim — {scenario.name}")
+        SolaraViz(current, components=_components(current), model_params=params, name=f"sim — {scenario.name}")
 
     return Dashboard
 

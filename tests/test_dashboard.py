@@ -111,7 +111,7 @@ def test_the_page_runs_the_scenario_and_its_sliders_change_it(serve, browser):
         assert page.get_by_text(label).count() >= 1  # sliders from the schema
     assert page.get_by_text("WhatsApp rumour").count() >= 1  # a switch per event
     baseline = _step(page, 12)
-    assert re.search(r"\(day 12 of 36\)", baseline)
+    assert re.search(r"\(day 12 of 36; 20 people per agent\)", baseline)
     shot = os.environ.get("SIM_DASHBOARD_SCREENSHOT")
     if shot:  # the README's picture: the scenario as it is, on 5 September 2019
         page.screenshot(path=shot, full_page=False)
@@ -139,3 +139,22 @@ def test_a_bad_scenario_shows_its_error_on_the_page(serve, browser, tmp_path):
     page = _open(browser, serve(bad), "bad.yaml")
     text = page.inner_text("body")
     assert message.splitlines()[0] in text
+
+
+def test_run_to_the_end_at_scale_1_shows_progress_and_then_the_whole_run(serve, browser, tmp_path):
+    """The page runs at a coarse scale; one button builds the same inputs at one agent per person,
+    shows what it is doing while it builds and runs, and then shows that run's last day."""
+    big = tmp_path / "big.yaml"
+    text = (SCENARIOS / "two_towns.yaml").read_text()
+    big.write_text(
+        text.replace("population: 20000", "population: 2000000").replace("population: 50000", "population: 3000000")
+    )
+    page = _open(browser, serve(big, "--scale", "50"), "before day 1")
+    assert "50 people per agent" in page.inner_text("body")
+    coarse = _step(page, 3)
+    page.get_by_role("button", name="Run to the end at scale 1").click()
+    page.get_by_text(re.compile("at scale 1|agents: day")).first.wait_for(timeout=30_000)  # progress
+    assert page.locator(".v-progress-linear").count() >= 1
+    page.get_by_text(re.compile(r"\(day 14 of 14; one agent per person\)")).first.wait_for(timeout=240_000)
+    assert page.get_by_role("button", name="Run to the end at scale 1").is_disabled()
+    assert _status(page) != coarse
