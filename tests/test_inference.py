@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scipy import integrate, stats
 
 from sim import load_scenario
@@ -119,6 +121,33 @@ def test_distance_is_zero_inside_every_reported_interval_and_grows_outside():
     far[obs.rows.index[obs.rows.city.eq("Almaty") & obs.rows.quantity.eq("participants")][0]] = 4 * 61 - 1  # ×4 high
     assert obs.distance(far, peaks) == pytest.approx(2 / len(inside))  # two factors of 2 over 20 rows
     assert obs.distance(inside, peaks + 300) == pytest.approx(2.0)  # log2(1 + 300/100)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), level=st.floats(0.0, 4.0), spread=st.floats(0.0, 3.0))
+def test_the_early_rejection_bound_never_exceeds_the_distance_and_only_grows(seed, level, spread):
+    """The bound on a run known up to day t: non-decreasing in t, never above the distance of the
+    whole run (or early rejection could reject a particle ABC accepts), equal to it at the end."""
+    obs = _OBS19_MODEL()
+    rng = np.random.default_rng(seed)
+    days, cities = obs.days, len(obs.city_names)
+    # crowds from none to tens of thousands, switching on at random days in random cities
+    start = rng.integers(0, days, cities)
+    crowd = np.where(np.arange(days)[:, None] >= start, 10 ** (level + spread * rng.standard_normal((days, cities))), 0)
+    crowd = np.floor(crowd * (rng.random((days, cities)) < 0.8))
+    held = np.floor(crowd * rng.random((days, cities)) * 0.1)
+    values, peaks = obs.simulate(crowd, held)
+    full = obs.distance(values, peaks)
+    bounds = [obs.lower_bound(crowd[:t], held[:t]) for t in range(days + 1)]
+    assert np.all(np.diff(bounds) >= -1e-12), bounds
+    assert max(bounds) <= full + 1e-12
+    assert bounds[-1] == pytest.approx(full, abs=1e-12)
+
+
+def _OBS19_MODEL(cache={}):  # noqa: B006 (one observation model for every example)
+    if "m" not in cache:
+        cache["m"] = ObservationModel.from_files([OBS19], load_scenario(KZ))
+    return cache["m"]
 
 
 def test_excluded_rows_leave_the_observation_model():
@@ -234,6 +263,7 @@ def _cal(tmp_path, **over):
         ({"exclude": ["other.csv:3"]}, "FILE:LINE"),
         ({"budget": {"particles": 1}}, "≥ 2"),
         ({"alpha": 1.5}, "between 0 and 1"),
+        ({"early_rejection": "yes"}, "true or false"),
     ],
 )
 def test_bad_calibration_files_name_the_field(tmp_path, over, message):
@@ -293,6 +323,30 @@ def test_a_killed_calibration_resumes_to_the_uninterrupted_posterior(tmp_path):
     a = pd.read_parquet(tmp_path / "whole" / "posterior.parquet")
     b = pd.read_parquet(tmp_path / "cut" / "posterior.parquet")
     pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.slow
+def test_early_rejection_stops_hopeless_runs_and_changes_no_particle(tmp_path):
+    """With early rejection (the default) runs that cannot meet ε stop early; the posterior is the
+    one every run carried to the end gives, row for row."""
+    mod = _synthetic()
+    cal_path = mod.make_problem(tmp_path, particles=20, populations=3, seed=4)
+    spec = yaml.safe_load(cal_path.read_text())
+    off = tmp_path / "off.yaml"
+    off.write_text(yaml.safe_dump({**spec, "early_rejection": False}, sort_keys=False))
+    for name, path in (("on", cal_path), ("off", off)):
+        cmd = ["calibrate", str(path), "--out", str(tmp_path / name), "--workers", "0", "--quiet", "--no-plots"]
+        assert main(cmd) == 0
+    a = pd.read_parquet(tmp_path / "on" / "posterior.parquet")
+    b = pd.read_parquet(tmp_path / "off" / "posterior.parquet")
+    pd.testing.assert_frame_equal(a, b)
+    on = json.loads((tmp_path / "on" / "diagnostics.json").read_text())["generations"]
+    off_d = json.loads((tmp_path / "off" / "diagnostics.json").read_text())["generations"]
+    assert sum(g["stopped_early"] or 0 for g in on[1:]) > 0
+    assert all(not g["stopped_early"] for g in off_d)
+    assert on[0]["stopped_early"] in (0, None)  # ε = ∞ in generation 0: nothing can stop
+    days = load_scenario(mod.BASE, mod.FIXED).days
+    assert all(g["mean_stop_day"] is None or 1 <= g["mean_stop_day"] < days for g in on)
 
 
 def test_sim_score_scores_the_model_and_the_nulls(tmp_path, capsys):

@@ -35,6 +35,7 @@ _KEYS = [
     "min_epsilon",
     "predictive",
     "population_pool",
+    "early_rejection",
 ]
 _DIST_KEYS = {
     "uniform": ({"low", "high"}, set()),
@@ -62,6 +63,7 @@ class Calibration:
     min_epsilon: float = 0.0
     predictive_draws: int = 100
     population_pool: int = 0
+    early_rejection: bool = True
     description: str = ""
     source: str = ""
 
@@ -208,6 +210,9 @@ def load_calibration(path: str | Path) -> Calibration:
     if isinstance(draws, bool) or not isinstance(draws, int) or draws < 0:
         raise ctx.error(("predictive", "draws"), f"{draws!r} must be a whole number ≥ 0")
     pool = _whole(raw, "population_pool", 0, 0, ctx) or 0
+    early = raw.get("early_rejection", True)
+    if not isinstance(early, bool):
+        raise ctx.error(("early_rejection",), f"{early!r} must be true or false (stop runs that cannot be accepted)")
     return Calibration(
         name=study_name(raw, path, ctx),
         base=str(base),
@@ -223,6 +228,7 @@ def load_calibration(path: str | Path) -> Calibration:
         min_epsilon=float(min_eps),
         predictive_draws=draws,
         population_pool=pool,
+        early_rejection=early,
         description=str(raw.get("description", "")),
         source=str(path),
     )

@@ -18,12 +18,13 @@ import contextlib
 import functools
 import hashlib
 import json
+import math
 import os
 import sys
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -51,18 +52,52 @@ def _observation_model(
     return ObservationModel.from_files(list(observed), scenario, exclude)
 
 
-def simulate_observed(task: Task) -> tuple[ObservationModel, np.ndarray, np.ndarray, float, np.ndarray]:
-    """Run one simulation of a calibration task; its observed quantities, wall time and the
-    participants per day and city."""
+class Simulated(NamedTuple):
+    """One calibration simulation as the observations see it."""
+
+    obs: ObservationModel
+    #: one simulated value per observation row (NaN when stopped early)
+    values: np.ndarray
+    #: peak crowd of each unreported city (NaN when stopped early)
+    peaks: np.ndarray
+    #: the ABC distance, or for a run stopped early the lower bound that exceeded ε
+    distance: float
+    wall_s: float
+    #: participants per day run and city
+    participants: np.ndarray
+    #: the day the run was stopped (None: run to the end)
+    stopped_day: int | None
+
+
+def simulate_observed(task: Task) -> Simulated:
+    """Run one simulation of a calibration task and compare it with the observations.
+
+    With a finite ``task["epsilon"]`` (an SMC generation after the first) the run is stopped as
+    soon as :meth:`~sim.inference.observe.ObservationModel.lower_bound` exceeds ε: it would be
+    rejected whatever its remaining days do, so no accepted particle changes
+    (``task["early_rejection"] = False`` runs every day).
+    """
     t0 = time.perf_counter()
     scenario = load_scenario(task["base"], {**task["fixed"], **task["theta"], "seed": task["seed"]})
     pool = PopulationPool.of(task.get("pool"))
-    result = OpinionModel(scenario, pool=pool).run(progress=False)
     obs = _observation_model(
         tuple(task["observed"]), tuple(map(tuple, task["exclude"])), task["base"], json.dumps(task["fixed"])
     )
-    values, peaks = obs.simulate(result.records["participants"], result.records["new_detained"])
-    return obs, values, peaks, time.perf_counter() - t0, result.records["participants"]
+    eps = float(task.get("epsilon", math.inf))
+    check = bool(task.get("early_rejection", True)) and math.isfinite(eps)
+    model = OpinionModel(scenario, pool=pool)
+    rec = model.records
+    while model.running:
+        model.step()
+        d = model.day
+        if check and model.running:
+            bound = obs.lower_bound(rec["participants"][:d], rec["new_detained"][:d])
+            if bound > eps:
+                nan_v, nan_p = np.full(len(obs.rows), np.nan), np.full(len(obs.unreported_cities), np.nan)
+                return Simulated(obs, nan_v, nan_p, bound, time.perf_counter() - t0, rec["participants"][:d], d)
+    participants = rec["participants"][: model.day]
+    values, peaks = obs.simulate(participants, rec["new_detained"][: model.day])
+    return Simulated(obs, values, peaks, obs.distance(values, peaks), time.perf_counter() - t0, participants, None)
 
 
 def calibration_task(task: Task) -> Task:
@@ -70,16 +105,24 @@ def calibration_task(task: Task) -> Task:
 
     Never raises for a failing simulation: the proposal is then rejected and its error kept.
     With ``task["city_peaks"]`` true it also returns every city's peak crowd (``c0``, ``c1``, ...).
+    A run stopped early (:func:`simulate_observed`) has ``stopped_day`` set (-1: run to the end)
+    and, as its ``distance``, the lower bound that exceeded ε.
     """
     try:
-        obs, values, peaks, wall, participants = simulate_observed(task)
+        sim = simulate_observed(task)
     except Exception as exc:  # a failed run is data: the proposal is rejected
         return {"k": task["k"], "status": "failed", "error": f"{type(exc).__name__}: {exc}"}
-    out: Task = {"k": task["k"], "status": "ok", "distance": obs.distance(values, peaks), "wall_s": wall}
-    out.update({f"v{i}": float(v) for i, v in enumerate(values)})
-    out.update({f"u{i}": float(v) for i, v in enumerate(peaks)})
+    out: Task = {
+        "k": task["k"],
+        "status": "ok",
+        "distance": sim.distance,
+        "wall_s": sim.wall_s,
+        "stopped_day": -1 if sim.stopped_day is None else sim.stopped_day,
+    }
+    out.update({f"v{i}": float(v) for i, v in enumerate(sim.values)})
+    out.update({f"u{i}": float(v) for i, v in enumerate(sim.peaks)})
     if task.get("city_peaks"):
-        out.update({f"c{j}": float(v) for j, v in enumerate(participants.max(axis=0))})
+        out.update({f"c{j}": float(v) for j, v in enumerate(sim.participants.max(axis=0))})
     return out
 
 
@@ -87,7 +130,8 @@ def _inputs_hash(cal: Calibration) -> str:
     """Hash of everything that fixes the result: the calibration, its base scenario and data files."""
     h = hashlib.sha256()
     # the number of generations is left out: a finished calibration can be resumed with more
-    skip = ("source", "description", "predictive_draws", "populations", "priors")
+    # early rejection changes no accepted particle, only how long rejected runs take
+    skip = ("source", "description", "predictive_draws", "populations", "priors", "early_rejection")
     plain = {k: v for k, v in cal.__dict__.items() if k not in skip}
     if not cal.population_pool:  # absent from folders made before pools existed
         del plain["population_pool"]
@@ -229,6 +273,7 @@ def run_calibration(
         "observed": list(cal.observed),
         "exclude": list(cal.exclude),
         "pool": [cal.population_pool, cal.seed] if cal.population_pool else None,
+        "early_rejection": cal.early_rejection,
     }
     t0 = time.perf_counter()
     log = (lambda s: print(f"{cal.name}: {s}", file=sys.stderr, flush=True)) if progress else None
@@ -290,6 +335,8 @@ def _diagnostics(gens: list[Generation], settings: SMCSettings, wall: float) -> 
                 "wall_s": g.wall_s,
                 "median_distance": float(np.median(g.particles["distance"])),
                 "mean_run_s": float(wall_sims.mean()) if wall_sims.size else None,
+                "stopped_early": g.extra.get("stopped_early"),
+                "mean_stop_day": g.extra.get("mean_stop_day"),
             }
         )
     gen_wall = sum(g.wall_s for g in gens)

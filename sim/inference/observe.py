@@ -167,6 +167,45 @@ class ObservationModel:
         e, unrep = self.discrepancy(values, peaks)
         return float(e.mean() + unrep)
 
+    def lower_bound(self, participants: np.ndarray, new_detained: np.ndarray) -> float:
+        """A lower bound on :meth:`distance` of a run of which only the first days are known.
+
+        ``participants`` and ``new_detained`` hold days ``0 .. t-1``. Every term of the distance
+        can only grow as days are added: an onset not reached by day ``t-1`` falls on day ``t`` or
+        later (at least ``t - day_hi`` days late); a window's most participants and its summed
+        detentions are at least those of its days seen so far (an excess over the reported
+        range is final, a shortfall is not); an unreported city's peak is at least its peak so
+        far. The bound is therefore non-decreasing in ``t`` and equals :meth:`distance` once all
+        ``days`` are known. A proposal whose bound exceeds ε is rejected whatever the rest of
+        the run does, so stopping it there changes no accepted particle (early rejection).
+        """
+        t = len(participants)
+        if t >= self.days:
+            values, peaks = self.simulate(participants, new_detained)
+            return self.distance(values, peaks)
+        q = self.rows["quantity"].to_numpy()
+        lo_day, hi_day = self.rows["day_lo"].to_numpy(int), self.rows["day_hi"].to_numpy(int)
+        onset = onset_days(participants, self.onset_min) if t else -np.ones(len(self.city_names), dtype=int)
+        low, high = self.rows["low"].to_numpy(float), self.rows["high"].to_numpy(float)
+        e = np.zeros(len(self.rows))
+        for r, ci in enumerate(self._city_index):
+            if q[r] == "onset":
+                v = onset[ci]
+                e[r] = max(lo_day[r] - v, 0) + max(v - hi_day[r], 0) if v >= 0 else max(t - hi_day[r], 0)
+                continue
+            series = participants if q[r] == "participants" else new_detained
+            window = series[lo_day[r] : hi_day[r] + 1]
+            if not len(window):
+                continue
+            window = window.sum(axis=1) if ci < 0 else window[:, ci]
+            x = math.log1p(float(window.max() if q[r] == "participants" else window.sum()))
+            a, b = math.log1p(low[r]), math.log1p(high[r])
+            full = t > hi_day[r]
+            e[r] = ((max(a - x, 0) if full else 0.0) + max(x - b, 0)) / math.log(2)
+        peaks = participants[:, self._unreported].max(axis=0) if t else np.zeros(len(self._unreported))
+        unrep = float(np.mean(np.log2(1 + peaks / self.report_scale))) if len(peaks) else 0.0
+        return float(e.mean() + unrep)
+
     # ------------------------------------------------------------------ proper scores
     def scores(self, values: np.ndarray, peaks: np.ndarray) -> pd.DataFrame:
         """Proper scores of an ensemble (lower is better), one row per observation.

@@ -332,7 +332,17 @@ def _generation(
         acceptance=n / sims,
         ess=effective_sample_size(acc["weight"].to_numpy()),
         wall_s=time.perf_counter() - t0,
+        extra=_early_stops(allr),
     )
+
+
+def _early_stops(rounds: pd.DataFrame) -> dict[str, Any]:
+    """How many of a generation's simulations were stopped early, and on what day on average."""
+    if "stopped_day" not in rounds:
+        return {}
+    day = rounds["stopped_day"].to_numpy(float)
+    stopped = np.isfinite(day) & (day >= 0)
+    return {"stopped_early": int(stopped.sum()), "mean_stop_day": float(day[stopped].mean()) if stopped.any() else None}
 
 
 def _evaluate_round(
