@@ -31,8 +31,8 @@ __all__ = ["dask_client", "execute", "run_seed"]
 Task = dict[str, Any]
 
 #: How many times a task whose worker died is tried again before it is recorded as failed
-#: (``KilledWorker``); such a run is then tried once more alone on the cluster (an innocent run can
-#: share workers with one that kills them), so a run that kills its worker every time is tried 8 times.
+#: (``KilledWorker``); such a run is then tried once more alone, in a process of its own (an innocent
+#: run can share workers with one that kills them), so a run that kills its worker every time is tried 5 times.
 ALLOWED_FAILURES = 3
 
 #: Seconds to wait for a Dask scheduler to answer before giving up.
@@ -142,21 +142,55 @@ def _on_cluster(client: Any, fn: Callable[[Task], Task], tasks: list[Task]) -> I
 
     A worker's death puts every task it held under suspicion, not only the one that killed it,
     so an innocent run that shared workers with a killer can reach the retry limit too
-    (``KilledWorker``). Such runs are not recorded at once: after the others they are tried again
-    one at a time, alone on the cluster, and only a run that still kills its worker when alone
-    is recorded as failed.
+    (``KilledWorker``). Such runs are not recorded at once: after the others each is run once
+    more alone, in a fresh process of its own outside the cluster (:func:`_run_alone`), and only
+    a run that kills that process too is recorded as failed.
     """
     from distributed import KilledWorker
 
-    lost: list[Task] = []
+    lost: list[tuple[Task, Task]] = []
     for task, res, exc in _submit_window(client, fn, tasks, 2 * max(1, len(client.scheduler_info()["workers"]))):
         if isinstance(exc, KilledWorker):
-            lost.append(task)
+            lost.append((task, res))
         else:
             yield res
-    for task in lost:
-        for _, res, _ in _submit_window(client, fn, [task], 1):
-            yield res
+    for task, res in lost:
+        yield _run_alone(fn, task, res)
+
+
+def _run_alone(fn: Callable[[Task], Task], task: Task, failed: Task) -> Task:
+    """Run ``task`` in a fresh process of its own; ``failed`` (its cluster failure, with a note) if
+    that process dies too or the task raises there. Ctrl-C stops the process."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    receive, send = ctx.Pipe(duplex=False)
+    with _workers_ignore_interrupts():
+        proc = ctx.Process(target=_alone_child, args=(fn, task, send), daemon=True)
+        proc.start()
+    send.close()  # the child holds the only writing end: its death ends the pipe
+    try:
+        kind, value = receive.recv()
+    except EOFError:
+        return {**failed, "error": f"{failed['error']}; it killed its process again when run alone"}
+    finally:
+        receive.close()
+        proc.join(10)
+        if proc.is_alive():
+            proc.terminate()
+            proc.join()
+    if kind == "ok":
+        return dict(value)
+    return {**failed, "error": f"{failed['error']}; run alone it raised {value}"}
+
+
+def _alone_child(fn: Callable[[Task], Task], task: Task, send: Any) -> None:
+    try:
+        result: tuple[str, Any] = ("ok", fn(task))
+    except Exception as exc:
+        result = ("error", f"{type(exc).__name__}: {exc}")
+    send.send(result)
+    send.close()
 
 
 def _submit_window(

@@ -301,7 +301,7 @@ def test_a_run_that_kills_its_worker_is_recorded_and_the_sweep_finishes(tmp_path
     finally:
         busy.kill()
     bad = res.set_index("run_id").loc["r0002"]
-    assert bad["status"] == "failed" and "KilledWorker" in bad["error"]
+    assert bad["status"] == "failed" and "KilledWorker" in bad["error"] and "again when run alone" in bad["error"]
     assert (res.drop(index=res.index[res["run_id"] == "r0002"])["status"] == "ok").all()
 
 
