@@ -170,6 +170,15 @@ def _per_agent(model: OpinionModel) -> str:
     return "one agent per person" if k == 1 else f"{k:g} people per agent"
 
 
+def _today(model: OpinionModel) -> tuple[np.ndarray, np.ndarray]:
+    """Today's participants per city and each city's onset day (-1: not reached)."""
+    n, d = len(model.cities), model.day
+    if not d:
+        return np.zeros(n), -np.ones(n, dtype=int)
+    p = model.records["participants"]
+    return p[d - 1], onset_days(p[:d], model.scenario.outputs.onset_min_participants)
+
+
 def status_text(model: OpinionModel) -> str:
     """The day's headline: date, crowds and detentions (what the browser test reads)."""
     if model.day == 0:
@@ -177,16 +186,14 @@ def status_text(model: OpinionModel) -> str:
             f"**{model.scenario.name}** — {model.scenario.start.isoformat()}, before day 1 "
             f"({_per_agent(model)}): press Step or ▶"
         )
-    rec = model.records
-    today = rec["participants"][model.day - 1]
+    today, onsets = _today(model)
     rallies = int((today >= model.scenario.outputs.onset_min_participants).sum())
-    onsets = onset_days(rec["participants"][: model.day], model.scenario.outputs.onset_min_participants)
     return (
         f"**{model.scenario.name}** — {_date(model)} (day {model.day} of {model.scenario.days}; "
         f"{_per_agent(model)}): "
         f"{today.sum():,.0f} people protesting in {rallies} "
         f"cities; {int((onsets >= 0).sum())} cities reached so far; "
-        f"{rec['new_detained'][model.day - 1].sum():,.0f} detained today"
+        f"{model.records['new_detained'][model.day - 1].sum():,.0f} detained today"
     )
 
 
@@ -196,8 +203,8 @@ class LiveFigure:
     The parts that do not change with the day (axes, ticks, labels, city names) are drawn once and
     kept as a background; each day only the artists that change are drawn over a copy of it, and the
     image is encoded as PNG. A new ``key`` (say, an axis limit that moved) redraws the background.
-    Drawing a whole figure costs 0.1–0.4 s in matplotlib, most of it text; blitting a day costs a few
-    milliseconds (``python experiments/dashboard_timing.py``, docs/dashboard.md).
+    Drawing a whole figure costs 0.1–0.4 s in matplotlib, most of it text; blitting a day costs
+    15–70 ms for the page's three figures (docs/dashboard.md).
     """
 
     def __init__(self, fig: Any):
@@ -228,15 +235,6 @@ class LiveFigure:
         buf = io.BytesIO()
         Image.fromarray(np.asarray(self.canvas.buffer_rgba())).save(buf, format="png", compress_level=1)
         return buf.getvalue()
-
-
-def _today(model: OpinionModel) -> tuple[np.ndarray, np.ndarray]:
-    """Today's participants per city and each city's onset day (-1: not reached)."""
-    n, d = len(model.cities), model.day
-    if not d:
-        return np.zeros(n), -np.ones(n, dtype=int)
-    p = model.records["participants"]
-    return p[d - 1], onset_days(p[:d], model.scenario.outputs.onset_min_participants)
 
 
 class MapView:

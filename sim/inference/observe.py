@@ -124,41 +124,56 @@ class ObservationModel:
         peaks
             Peak participants of each unreported city.
         """
-        onset = onset_days(participants, self.onset_min)
-        onset = np.where(onset >= 0, onset, self.days)
+        values, peaks, _ = self._so_far(participants, new_detained, unreached=self.days)
+        return values, peaks
+
+    def _so_far(
+        self, participants: np.ndarray, new_detained: np.ndarray, unreached: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`simulate`'s values from the days run so far (``unreached``: the onset value of a
+        city not reached yet), and which rows those days decide: an onset that happened, a window
+        that has ended. Undecided rows hold what their days so far give (0 for a window not begun)."""
+        t = len(participants)
+        onset = onset_days(participants, self.onset_min) if t else -np.ones(len(self.city_names), dtype=int)
+        hi = self.rows["day_hi"].to_numpy(int)
+        decided = t > hi
         out = np.empty(len(self.rows))
-        for r, (q, lo, hi, ci) in enumerate(
-            zip(self.rows["quantity"], self.rows["day_lo"], self.rows["day_hi"], self._city_index)
-        ):
+        for r, (q, lo, ci) in enumerate(zip(self.rows["quantity"], self.rows["day_lo"], self._city_index)):
             if q == "onset":
-                out[r] = onset[ci]
+                out[r] = onset[ci] if onset[ci] >= 0 else unreached
+                decided[r] |= onset[ci] >= 0
                 continue
             series = participants if q == "participants" else new_detained
-            window = series[lo : hi + 1]
+            window = series[lo : hi[r] + 1]
             window = window.sum(axis=1) if ci < 0 else window[:, ci]
-            out[r] = window.max() if q == "participants" else window.sum()
-        peaks = participants[:, self._unreported].max(axis=0) if len(participants) else np.zeros(len(self._unreported))
-        return out, peaks
+            out[r] = (window.max() if q == "participants" else window.sum()) if len(window) else 0.0
+        peaks = participants[:, self._unreported].max(axis=0) if t else np.zeros(len(self._unreported))
+        return out, peaks, decided
 
     # ------------------------------------------------------------------ ABC distance
-    def discrepancy(self, values: np.ndarray, peaks: np.ndarray) -> tuple[np.ndarray, float]:
+    def discrepancy(
+        self, values: np.ndarray, peaks: np.ndarray, decided: np.ndarray | None = None
+    ) -> tuple[np.ndarray, float]:
         """Per-row discrepancy and the unreported cities' term.
 
         Onset rows: days outside the reported interval. Count rows: distance of
         log(1 + simulated) to the reported range on the log(1 + x) scale, in units of log 2 (one
-        unit = a factor of 2). Unreported cities: mean of log₂(1 + peak / R).
+        unit = a factor of 2). Unreported cities: mean of log₂(1 + peak / R). Rows not
+        ``decided`` (a run still going) count only an excess over their range: a shortfall may
+        still be made up.
         """
         q = self.rows["quantity"].to_numpy()
         lo_day, hi_day = self.rows["day_lo"].to_numpy(float), self.rows["day_hi"].to_numpy(float)
         e = np.zeros(len(values))
         onset = q == "onset"
+        short = np.ones(len(values)) if decided is None else decided.astype(float)
         v = values[onset]
-        e[onset] = np.maximum(lo_day[onset] - v, 0) + np.maximum(v - hi_day[onset], 0)
+        e[onset] = short[onset] * np.maximum(lo_day[onset] - v, 0) + np.maximum(v - hi_day[onset], 0)
         cnt = ~onset
         if cnt.any():
             x = np.log1p(values[cnt])
             a, b = np.log1p(self.rows["low"].to_numpy(float)[cnt]), np.log1p(self.rows["high"].to_numpy(float)[cnt])
-            e[cnt] = (np.maximum(a - x, 0) + np.maximum(x - b, 0)) / math.log(2)
+            e[cnt] = (short[cnt] * np.maximum(a - x, 0) + np.maximum(x - b, 0)) / math.log(2)
         unrep = float(np.mean(np.log2(1 + peaks / self.report_scale))) if len(peaks) else 0.0
         return e, unrep
 
@@ -179,31 +194,8 @@ class ObservationModel:
         ``days`` are known. A proposal whose bound exceeds ε is rejected whatever the rest of
         the run does, so stopping it there changes no accepted particle (early rejection).
         """
-        t = len(participants)
-        if t >= self.days:
-            values, peaks = self.simulate(participants, new_detained)
-            return self.distance(values, peaks)
-        q = self.rows["quantity"].to_numpy()
-        lo_day, hi_day = self.rows["day_lo"].to_numpy(int), self.rows["day_hi"].to_numpy(int)
-        onset = onset_days(participants, self.onset_min) if t else -np.ones(len(self.city_names), dtype=int)
-        low, high = self.rows["low"].to_numpy(float), self.rows["high"].to_numpy(float)
-        e = np.zeros(len(self.rows))
-        for r, ci in enumerate(self._city_index):
-            if q[r] == "onset":
-                v = onset[ci]
-                e[r] = max(lo_day[r] - v, 0) + max(v - hi_day[r], 0) if v >= 0 else max(t - hi_day[r], 0)
-                continue
-            series = participants if q[r] == "participants" else new_detained
-            window = series[lo_day[r] : hi_day[r] + 1]
-            if not len(window):
-                continue
-            window = window.sum(axis=1) if ci < 0 else window[:, ci]
-            x = math.log1p(float(window.max() if q[r] == "participants" else window.sum()))
-            a, b = math.log1p(low[r]), math.log1p(high[r])
-            full = t > hi_day[r]
-            e[r] = ((max(a - x, 0) if full else 0.0) + max(x - b, 0)) / math.log(2)
-        peaks = participants[:, self._unreported].max(axis=0) if t else np.zeros(len(self._unreported))
-        unrep = float(np.mean(np.log2(1 + peaks / self.report_scale))) if len(peaks) else 0.0
+        values, peaks, decided = self._so_far(participants, new_detained, unreached=len(participants))
+        e, unrep = self.discrepancy(values, peaks, decided)
         return float(e.mean() + unrep)
 
     # ------------------------------------------------------------------ proper scores
