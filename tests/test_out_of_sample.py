@@ -36,16 +36,20 @@ def test_an_episode_takes_the_frozen_parameters_and_sets_none_of_them(scenario):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    not os.environ.get("SIM_DOCS_TABLES"),
-    reason="recomputes docs/out_of_sample.md's score table, 40 simulations (5-7 minutes), left out of the default "
-    "run to keep CI under 30 minutes: SIM_DOCS_TABLES=1 pytest tests/test_out_of_sample.py",
-)
 def test_the_docs_score_table_is_what_the_frozen_posterior_gives(dask_scheduler):
+    """Every row of docs/out_of_sample.md's score table, recomputed from the committed posterior.
+
+    The default run recomputes the 2022 rows (20 simulations, about 2 minutes); the 2016 rows take
+    another 4-5 minutes and run with ``SIM_DOCS_TABLES=1`` (the whole suite has to stay under CI's
+    30 minutes)."""
     spec = importlib.util.spec_from_file_location("oos", ROOT / "experiments" / "out_of_sample.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    summaries = {e: mod.score(e, mod.NULLS, 20, scheduler=dask_scheduler, progress=False)[0] for e in mod.EPISODES}
+    episodes = list(mod.EPISODES) if os.environ.get("SIM_DOCS_TABLES") else ["2022"]
+    summaries = {e: mod.score(e, mod.NULLS, 20, scheduler=dask_scheduler, progress=False)[0] for e in episodes}
     table = mod.score_table(summaries)
     doc = (ROOT / "docs" / "out_of_sample.md").read_text()
-    assert table in doc, table
+    rows = table.splitlines()[2:]  # below the header
+    assert len(rows) == len(episodes) * (1 + len(mod.NULLS))
+    for row in rows:
+        assert row in doc, row
