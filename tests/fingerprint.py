@@ -1,8 +1,12 @@
 """Fingerprints of model output, to pin refactorings: the same scenario and seed must give the
 same numbers before and after a change that is not meant to change the model.
 
-A fingerprint hashes the recorded arrays (float64 bytes), the summary table as CSV text and the
-histograms, not the Parquet files (whose bytes also depend on the pyarrow version that wrote them).
+A fingerprint hashes the recorded arrays and the histograms (each value written with 12 significant
+digits) and the summary table as CSV text, not the Parquet files (whose bytes also depend on the pyarrow
+version that wrote them). Twelve digits, not the float64 bytes: NumPy's logarithms and exponentials
+take a different SIMD path on CPUs with and without AVX-512 and can differ in the last bit, which
+changed the salience record (and nothing else) between two machines of the same kind; a change to
+the model moves far more than the 13th digit.
 
 Regenerate (only when a change is *meant* to change the output, and say so in the commit)::
 
@@ -101,14 +105,17 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:20]
 
 
+def _values(arr: np.ndarray) -> bytes:
+    """The values of ``arr`` with 12 significant digits, in C order, as text."""
+    return ",".join(f"{v:.12g}" for v in np.asarray(arr, dtype=np.float64).ravel().tolist()).encode()
+
+
 def fingerprint(result: sim.Result) -> dict[str, str]:
     """Hashes of a result's records (one per name), summary CSV and histograms."""
-    out = {
-        name: _digest(np.ascontiguousarray(arr, dtype="<f8").tobytes()) for name, arr in sorted(result.records.items())
-    }
+    out = {name: _digest(_values(arr)) for name, arr in sorted(result.records.items())}
     out["summary.csv"] = _digest(result.summary.to_csv(index=False, lineterminator="\n").encode())
     if result.histograms is not None:
-        out["histograms"] = _digest(np.ascontiguousarray(result.histograms, dtype="<f8").tobytes())
+        out["histograms"] = _digest(_values(result.histograms))
     return out
 
 
