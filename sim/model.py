@@ -66,13 +66,22 @@ def influence_day(pop: Population, p: InfluenceParams, rng: np.random.Generator,
     the pull to the anchors (docs/model.md, "Influence")."""
     if not p.enabled:
         return
+    if p.mode == "pairwise" and p.contacts == "circulant":  # the day's offsets, round by round, then one pass
+        offsets = np.array([influence.draw_offsets(rng, pop.starts, pop.stops) for _ in range(p.contacts_per_day)])
+        influence.circulant_day(
+            pop.opinions,
+            pop.anchors,
+            pop.starts,
+            pop.stops,
+            offsets,
+            p.confidence_bound,
+            p.rate,
+            p.stubbornness,
+            saved=buf.scratch,
+        )
+        return
     for _ in range(p.contacts_per_day):
-        if p.mode == "pairwise" and p.contacts == "circulant":
-            offsets = influence.draw_offsets(rng, pop.starts, pop.stops)
-            influence.circulant_round(
-                pop.opinions, pop.starts, pop.stops, offsets, p.confidence_bound, p.rate, saved=buf.scratch
-            )
-        elif p.mode == "pairwise":
+        if p.mode == "pairwise":
             assert buf.partners is not None and buf.mask is not None and buf.mask2 is not None
             influence.draw_partners(rng, pop.starts, pop.stops, out=buf.partners)
             influence.deffuant_round(
@@ -199,8 +208,6 @@ class OpinionModel(ModelShell):
             self.histograms = np.zeros((days, C, 2, scenario.outputs.histogram_bins), dtype=np.float64)
         self.participants = np.zeros(C)  # yesterday's crowd, people
         self._buffers = InfluenceBuffers.allocate(self.population.n, scenario.dynamics.influence)
-        self._scratch = self._buffers.scratch
-        self._flat_scratch = self._scratch.reshape(-1)  # 2N float32, reused by other phases
         self._active = np.zeros(self.population.n, dtype=bool)
         self._grievance = np.zeros(self.population.n, dtype=np.float32)
         self._new_detained = np.zeros(C, dtype=np.int64)
@@ -277,7 +284,7 @@ class OpinionModel(ModelShell):
             st.fatigue = media.update_fatigue(st.fatigue, st.salience, m.attention_fatigue, m.fatigue_half_life_days)
         if (m.sinophobia_rate > 0 or m.trust_rate > 0) and st.salience.any():
             felt = st.salience * st.online if restricted else st.salience  # online drift needs online access
-            media.exposure(self.population, felt, m, scratch=self._flat_scratch)
+            media.exposure(self.population, felt, m)
 
     def _phase_influence(self) -> None:
         influence_day(self.population, self.scenario.dynamics.influence, self.rng, self._buffers)
@@ -313,9 +320,7 @@ class OpinionModel(ModelShell):
             boost=self.state.boost,
             call=self.state.call,
         )
-        active, _ = protest.decide(
-            pop, drive, p, active=self._active, grievance=self._grievance, scratch=self._flat_scratch
-        )
+        active, _ = protest.decide(pop, drive, p, active=self._active, grievance=self._grievance)
         # quiet ↔ active; detained stay detained (status 2 = 2·held, and active excludes the held)
         held = pop.status == DETAINED
         np.add(active, held, out=pop.status, casting="unsafe")
@@ -342,26 +347,25 @@ class OpinionModel(ModelShell):
         if r.backlash > 0 and new.any():
             m = self.scenario.dynamics.media
             loss = r.backlash * media.visibility(new * pop.weights, m.visibility_reference, m.visibility_floor)
-            repression.backlash(pop.trust, pop.online, pop.per_city(loss))
+            repression.backlash(pop, loss)
         self._new_detained = new
 
     def _phase_record(self) -> None:
         pop, rec, d = self.population, self.records, self.day
         active, new_detained = self._active, self._new_detained
         w = pop.weights  # people per agent, per city
-        active_agents = pop.city_sum(active)
+        if not self.scenario.dynamics.protest.enabled:  # no decision made the grievance today
+            np.multiply(pop.hardship, 1 - pop.trust, out=self._grievance)
+        counts, means = pop.tallies(self._grievance, active)
+        active_agents = counts[:, 0]
         self.participants = active_agents * w
         rec["participants"][d] = self.participants
         rec["active_agents"][d] = active_agents
-        rec["detained"][d] = [np.count_nonzero(pop.status[sl] == DETAINED) for sl in self._slices] * w
+        rec["detained"][d] = counts[:, 1] * w
         rec["new_detained"][d] = new_detained * w
-        means = pop.city_mean(pop.opinions)
         rec["mean_trust"][d] = means[:, 0]
         rec["mean_sinophobia"][d] = means[:, 1]
-        if self.scenario.dynamics.protest.enabled:
-            rec["mean_grievance"][d] = pop.city_mean(self._grievance)
-        else:
-            rec["mean_grievance"][d] = pop.city_mean(pop.hardship * (1 - pop.trust))
+        rec["mean_grievance"][d] = means[:, 2]
         rec["salience"][d] = self.state.salience
         if self.histograms is not None:
             bins = self.histograms.shape[-1]

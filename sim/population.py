@@ -150,10 +150,6 @@ class Population:
         (one uniform draw per person, in order)."""
         return self.online[people] & (rng.random(people.stop - people.start) < reach)
 
-    def per_city(self, values: np.ndarray) -> np.ndarray:
-        """Broadcast one value per city to one per agent (float32)."""
-        return np.repeat(np.asarray(values, dtype=np.float32), self.sizes)
-
     def city_sum(self, values: np.ndarray) -> np.ndarray:
         """Sum of a per-agent array (or of the rows of an (N, k) array) within each city.
 
@@ -170,10 +166,24 @@ class Population:
             return np.add.reduceat(values, self.starts, axis=0, dtype=np.int64)
         return np.add.reduceat(values, self.starts, axis=0).astype(np.float64)
 
-    def city_mean(self, values: np.ndarray) -> np.ndarray:
-        """Mean within each city (rows of an (N, k) array give a (C, k) result)."""
-        sizes = self.sizes.reshape((-1,) + (1,) * (values.ndim - 1))
-        return self.city_sum(values) / sizes
+    def tallies(self, grievance: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The day's per-city counts and means in one pass (:func:`sim.rules.kernels.tallies`).
+
+        Returns
+        -------
+        counts
+            (C, 2) int64: active agents, detained agents.
+        means
+            (C, 3) float64: mean trust, sinophobia and ``grievance`` (summed in float64).
+        """
+        from .rules import kernels
+
+        C = self.n_cities
+        counts = np.zeros((C, 2), dtype=np.int64)
+        sums = np.zeros((C, 3), dtype=np.float64)
+        flat = self.opinions.reshape(-1)
+        kernels.tallies(flat, grievance, active, self.status, self.starts, self.stops, counts, sums)
+        return counts, sums / np.maximum(self.sizes, 1)[:, None]
 
     @property
     def nbytes(self) -> int:

@@ -41,15 +41,17 @@ def test_deffuant_round_matches_loop(eps, mu):
 
 
 def loop_circulant(x, starts, stops, offsets, eps, mu):
-    """Person k of a city meets person (k + o) mod n of the same city; all reads from before the round."""
-    old = x.astype(np.float64)
+    """Person k of a city meets person (k + o) mod n of the same city; all reads from before the
+    round. In float32, one operation at a time: x + (gap · [|gap| < ε]) · μ."""
+    eps, mu = np.float32(eps), np.float32(mu)
+    old = x.astype(np.float32)
     new = old.copy()
     for s, e, o in zip(starts, stops, offsets):
         n = e - s
         for k in range(n if o else 0):
             j = s + (k + o) % n
             gap = old[j] - old[s + k]
-            new[s + k] = old[s + k] + mu * gap * (np.abs(gap) < eps)
+            new[s + k] = old[s + k] + gap * ((gap < eps) & (gap > -eps)).astype(np.float32) * mu
     return new
 
 
@@ -57,27 +59,49 @@ def loop_circulant(x, starts, stops, offsets, eps, mu):
 @given(
     sizes=st.lists(st.integers(1, 80), min_size=1, max_size=6),
     block=st.integers(1, 50),
-    small=st.integers(0, 40),
     seed=st.integers(0, 2**32 - 1),
     eps=st.sampled_from([0.0, 0.15, 0.3, 1.0]),
     mu=st.sampled_from([0.1, 0.5, 1.0]),
 )
-def test_circulant_round_matches_loop(sizes, block, small, seed, eps, mu):
-    """Every path of the kernel (ascending, descending, small cities gathered together, blocks
-    smaller and larger than cities) gives the plain loop's result."""
+def test_circulant_round_matches_loop(sizes, block, seed, eps, mu):
+    """Every path of the compiled kernel (ascending, descending, blocks smaller and larger than
+    cities and than the offset) gives the plain loop's result, to the last bit."""
     rng = np.random.default_rng(seed)
     stops = np.cumsum(sizes)
     starts = stops - np.array(sizes)
     x = rng.random((int(stops[-1]), 2)).astype(np.float32)
     offsets = influence.draw_offsets(rng, starts, stops)
     expected = loop_circulant(x, starts, stops, offsets, eps, mu)
-    old_small = influence.SMALL_CITY_ROWS
-    influence.SMALL_CITY_ROWS = small
-    try:
-        influence.circulant_round(x, starts, stops, offsets, eps, mu, block=block)
-    finally:
-        influence.SMALL_CITY_ROWS = old_small
-    np.testing.assert_allclose(x, expected, atol=1e-6)
+    influence.circulant_round(x, starts, stops, offsets, eps, mu, block=block)
+    np.testing.assert_array_equal(x, expected)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 60), min_size=1, max_size=5),
+    rounds=st.integers(0, 5),
+    block=st.integers(1, 40),
+    seed=st.integers(0, 2**32 - 1),
+    stubbornness=st.sampled_from([0.0, 0.05, 0.5]),
+)
+def test_circulant_day_is_its_rounds_then_the_anchor(sizes, rounds, block, seed, stubbornness):
+    """A day done city by city equals the rounds done one after another over all cities, then the
+    pull to the anchors (loop references), to the last bit."""
+    rng = np.random.default_rng(seed)
+    stops = np.cumsum(sizes)
+    starts = stops - np.array(sizes)
+    x = rng.random((int(stops[-1]), 2)).astype(np.float32)
+    x0 = rng.random(x.shape).astype(np.float32)
+    offsets = np.array([influence.draw_offsets(rng, starts, stops) for _ in range(rounds)], dtype=np.int64)
+    expected = x.copy()
+    for o in offsets:
+        expected = loop_circulant(expected, starts, stops, o, 0.3, 0.4)
+    if stubbornness > 0:
+        expected = expected + (x0 - expected) * np.float32(stubbornness)
+    influence.circulant_day(
+        x, x0, starts, stops, offsets.reshape(rounds, len(sizes)), 0.3, 0.4, stubbornness, block=block
+    )
+    np.testing.assert_array_equal(x, expected)
 
 
 def test_circulant_partners_are_uniform_over_the_others():
@@ -270,9 +294,11 @@ def test_no_arrest_probability_never_detains():
 
 
 def test_backlash_only_online():
-    t = np.array([0.5, 0.5], dtype=np.float32)
-    repression.backlash(t, np.array([True, False]), np.array([0.1, 0.1], dtype=np.float32))
-    np.testing.assert_allclose(t, [0.45, 0.5], atol=1e-7)
+    pop = Population(np.array([0, 2]), np.array([2, 3]))
+    pop.trust[:] = 0.5
+    pop.online[:] = [True, False, True]
+    repression.backlash(pop, np.array([0.1, 0.2]))
+    np.testing.assert_allclose(pop.trust, [0.45, 0.5, 0.4], atol=1e-7)
 
 
 def test_pair_gather_equals_two_gathers_and_round_matches_loop():
@@ -286,3 +312,27 @@ def test_pair_gather_equals_two_gathers_and_round_matches_loop():
     want = np.stack([loop_deffuant(x[:, k], p, 0.25, 0.4) for k in range(2)], axis=1)
     influence.deffuant_round(x, p, 0.25, 0.4)
     np.testing.assert_allclose(x, want, atol=1e-6)
+
+
+@settings(max_examples=30, deadline=None)
+@given(sizes=st.lists(st.integers(1, 300), min_size=1, max_size=5), seed=st.integers(0, 2**32 - 1))
+def test_tallies_count_and_average_each_city(sizes, seed):
+    """The one-pass tallies equal per-city NumPy counts and float64 means."""
+    rng = np.random.default_rng(seed)
+    stops = np.cumsum(sizes)
+    pop = Population(stops - np.array(sizes), stops)
+    pop.opinions[:] = rng.random(pop.opinions.shape, dtype=np.float32)
+    pop.status[:] = rng.integers(0, 3, pop.n)
+    grievance = rng.random(pop.n, dtype=np.float32)
+    active = rng.random(pop.n) < 0.3
+    counts, means = pop.tallies(grievance, active)
+    for c in range(pop.n_cities):
+        sl = pop.city(c)
+        assert counts[c, 0] == np.count_nonzero(active[sl])
+        assert counts[c, 1] == np.count_nonzero(pop.status[sl] == DETAINED)
+        expected = [
+            pop.trust[sl].astype(float).mean(),
+            pop.sinophobia[sl].astype(float).mean(),
+            grievance[sl].astype(float).mean(),
+        ]
+        np.testing.assert_allclose(means[c], expected, rtol=1e-12)

@@ -19,8 +19,8 @@ Two contact schemes choose the partners (``influence.contacts``):
   and round, and person k of the city meets person (k + o_c) mod N_c. People
   are stored in random order within their city (their attributes are drawn
   independently), so j is uniform over the others for every i and rounds are
-  independent; a round is a cyclic shift, read as a stream, in cache-sized
-  blocks (:func:`circulant_round`). docs/model.md, "Contact schemes", gives the
+  independent; a round is a cyclic shift, read as a stream by one compiled
+  loop (:func:`circulant_round`, :func:`circulant_day`). docs/model.md, "Contact schemes", gives the
   mixing argument and the equivalence evidence.
 """
 
@@ -28,11 +28,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..facts import BLOCK
+from . import kernels
 
 __all__ = [
     "BLOCK_ROWS",
     "anchor",
+    "circulant_day",
     "circulant_round",
     "deffuant_round",
     "draw_offsets",
@@ -41,13 +42,8 @@ __all__ = [
     "mean_field_round",
 ]
 
-#: Rows of the opinion pairs processed at a time by :func:`circulant_round` (8 bytes a row: the
-#: block and its temporaries stay in the L2 cache). Measured in docs/performance.md.
-BLOCK_ROWS = BLOCK
-
-#: Cities of at most this many rows are updated together, by one gather (per-city calls would
-#: cost more than the arithmetic).
-SMALL_CITY_ROWS = 2048
+#: Rows per block of the compiled circulant pull (:data:`sim.rules.kernels.PULL_BLOCK`).
+BLOCK_ROWS = kernels.PULL_BLOCK
 
 
 def draw_partners(
@@ -182,7 +178,8 @@ def circulant_round(
     Parameters
     ----------
     x
-        Opinions in [0, 1], float32, shape (N, k); modified in place and returned.
+        Opinions in [0, 1], float32, C-contiguous, shape (N,) or (N, k); modified in place and
+        returned.
     starts, stops
         City slices.
     offsets
@@ -190,96 +187,78 @@ def circulant_round(
     confidence_bound, rate
         ε and μ, as in :func:`deffuant_round`.
     saved
-        Optional buffer shaped like ``x`` (at least half of the largest city's rows are used).
+        Optional buffer with at least as many elements as ``x`` (at most half of the largest
+        city's rows are used).
     block
-        Rows per block.
+        Rows per block of the compiled pull.
 
     Notes
     -----
-    The round is done in place without a copy of the city: with o ≤ N_c/2 rows are updated
-    in ascending order, so a partner k + o > k is read before it is written, except for the
-    last o rows, whose partners (the first o rows) are saved before the pass; with o > N_c/2
-    the pass descends with the mirrored offset N_c − o. Each block reads its rows and their
-    partners as two contiguous streams and does all its arithmetic in cache.
+    The round is done in place without a copy of the city (:mod:`sim.rules.kernels`): with
+    o ≤ N_c/2 rows are updated in ascending order, so a partner k + o > k is read before it is
+    written, except for the last o rows, whose partners (the first o rows) are saved before the
+    pass; with o > N_c/2 the pass descends with the mirrored offset N_c − o. Each block reads its
+    rows and their partners as two contiguous streams, in one compiled loop.
     """
-    eps, mu = np.float32(confidence_bound), np.float32(rate)
-    width = x.shape[1:]
-    d = np.empty((block, *width), dtype=x.dtype)
-    inside = np.empty((block, *width), dtype=bool)
-    below = np.empty((block, *width), dtype=bool)
-
-    def update(rows: np.ndarray, partners: np.ndarray) -> None:
-        k = rows.shape[0]
-        dd, a, b = d[:k], inside[:k], below[:k]
-        np.subtract(partners, rows, out=dd)  # read both before writing the rows
-        np.less(dd, eps, out=a)
-        np.greater(dd, -eps, out=b)
-        a &= b
-        dd *= a
-        dd *= mu
-        rows += dd
-
-    sizes = np.asarray(stops) - np.asarray(starts)
-    small = (sizes <= min(block, SMALL_CITY_ROWS)) & (np.asarray(offsets) > 0)
-    if small.any():  # small cities, where call overhead would dominate: all in one gathered update
-        rows, partners = _small_city_pairs(np.asarray(starts)[small], sizes[small], np.asarray(offsets)[small])
-        own, other = _take(x, rows), _take(x, partners)  # copies, both read before any write
-        for i in range(0, own.shape[0], block):
-            update(own[i : i + block], other[i : i + block])
-        _scatter(x, rows, own)
-    for s, e, o in zip(starts.tolist(), stops.tolist(), offsets.tolist()):
-        n = e - s
-        if o <= 0 or n < 2 or n <= min(block, SMALL_CITY_ROWS):
-            continue
-        city = x[s:e]
-        if o <= n // 2:  # ascending: rows [0, n−o) read [o, n); rows [n−o, n) read the saved [0, o)
-            keep = _save(city[:o], saved)
-            for i in range(0, n - o, block):
-                j = min(i + block, n - o)
-                update(city[i:j], city[i + o : j + o])
-            for i in range(n - o, n, block):
-                j = min(i + block, n)
-                update(city[i:j], keep[i - (n - o) : j - (n - o)])
-        else:  # descending with m = n − o: rows [m, n) read [0, n−m); rows [0, m) read the saved [n−m, n)
-            m = n - o
-            keep = _save(city[n - m :], saved)
-            for j in range(n, m, -block):
-                i = max(j - block, m)
-                update(city[i:j], city[i - m : j - m])
-            for j in range(m, 0, -block):
-                i = max(j - block, 0)
-                update(city[i:j], keep[i:j])
+    flat, w, buf = _flat(x, saved)
+    kernels.circulant_round(
+        flat, w, _int64(starts), _int64(stops), _int64(offsets), *_eps_mu(confidence_bound, rate), buf, int(block)
+    )
     return x
 
 
-def _small_city_pairs(starts: np.ndarray, sizes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of the given cities and each row's circulant partner (global indices)."""
-    total = int(sizes.sum())
-    first = np.repeat(starts, sizes)
-    local = np.arange(total) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    partners = first + (local + np.repeat(offsets, sizes)) % np.repeat(sizes, sizes)
-    return first + local, partners
+def circulant_day(
+    x: np.ndarray,
+    x0: np.ndarray,
+    starts: np.ndarray,
+    stops: np.ndarray,
+    offsets: np.ndarray,
+    confidence_bound: float,
+    rate: float,
+    stubbornness: float,
+    *,
+    saved: np.ndarray | None = None,
+    block: int = BLOCK_ROWS,
+) -> np.ndarray:
+    """A day of circulant rounds and the pull to the anchors, in place on ``x``.
+
+    The same as :func:`circulant_round` for each row of ``offsets`` (shape (rounds, C)) in turn
+    and then :func:`anchor`, done city by city so that a city's opinions stay in cache over its
+    rounds (cities do not interact in this phase, so the order of cities changes nothing).
+    """
+    flat, w, buf = _flat(x, saved)
+    flat0 = x0.reshape(-1)
+    if flat0.shape != flat.shape or x0.dtype != np.float32 or not x0.flags.c_contiguous:
+        raise ValueError("anchors must be a C-contiguous float32 array shaped like the opinions")
+    kernels.circulant_day(
+        flat,
+        flat0,
+        w,
+        _int64(starts),
+        _int64(stops),
+        np.ascontiguousarray(offsets, dtype=np.int64).reshape(-1, len(starts)),
+        *_eps_mu(confidence_bound, rate),
+        np.float32(stubbornness),
+        buf,
+        int(block),
+    )
+    return x
 
 
-def _take(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """``x[rows]`` (a copy); (N, 2) float32 rows are read as one 8-byte word each."""
-    if x.ndim == 2 and x.shape[1] == 2 and x.dtype == np.float32 and x.flags.c_contiguous:
-        return np.take(x.view(np.uint64).reshape(x.shape[0]), rows).view(np.float32).reshape(-1, 2)
-    return x[rows]
+def _flat(x: np.ndarray, saved: np.ndarray | None) -> tuple[np.ndarray, int, np.ndarray]:
+    """The opinions as one flat float32 array, their width and a flat buffer for saved rows."""
+    if x.dtype != np.float32 or not x.flags.c_contiguous:
+        raise ValueError("circulant rounds need C-contiguous float32 opinions")
+    flat = x.reshape(-1)
+    w = int(np.prod(x.shape[1:], dtype=np.int64))
+    if saved is None or saved.size < flat.size or saved.dtype != np.float32:
+        saved = np.empty(flat.size, dtype=np.float32)
+    return flat, w, saved.reshape(-1)
 
 
-def _scatter(x: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
-    """``x[rows] = values``; (N, 2) float32 rows are written as one 8-byte word each."""
-    if x.ndim == 2 and x.shape[1] == 2 and x.dtype == np.float32 and x.flags.c_contiguous:
-        np.put(x.view(np.uint64).reshape(x.shape[0]), rows, np.ascontiguousarray(values).view(np.uint64))
-    else:
-        x[rows] = values
+def _eps_mu(confidence_bound: float, rate: float) -> tuple[np.float32, np.float32]:
+    return np.float32(confidence_bound), np.float32(rate)
 
 
-def _save(rows: np.ndarray, buffer: np.ndarray | None) -> np.ndarray:
-    """A copy of ``rows``, in ``buffer`` when one is given."""
-    if buffer is None:
-        return rows.copy()
-    out = buffer[: rows.shape[0]]
-    np.copyto(out, rows)
-    return out
+def _int64(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.int64)

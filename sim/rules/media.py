@@ -29,7 +29,7 @@ import numpy as np
 from scipy import sparse
 
 from ..config import MediaParams
-from ..facts import BLOCK
+from . import kernels
 
 if TYPE_CHECKING:
     from ..population import Population
@@ -92,30 +92,15 @@ def update_fatigue(fatigue: np.ndarray, salience: np.ndarray, rate: float, half_
     return kept + rate * salience * (1.0 - kept)
 
 
-def exposure(pop: Population, salience: np.ndarray, params: MediaParams, scratch: np.ndarray | None = None) -> None:
+def exposure(pop: Population, salience: np.ndarray, params: MediaParams) -> None:
     """Online people's drift under their city's salience, in place (bounds preserved).
 
-    s ← s + α_s σ_c (1 − s) and τ ← τ − α_τ σ_c τ for online people; city by city
-    on contiguous slices, σ_c a scalar. α_s, α_τ are ``params.sinophobia_rate`` and ``trust_rate``.
+    s ← s + α_s σ_c (1 − s) and τ ← τ − α_τ σ_c τ for online people; one compiled pass
+    (:func:`sim.rules.kernels.exposure`), city by city with α σ_c as a float32 scalar. α_s, α_τ
+    are ``params.sinophobia_rate`` and ``trust_rate``.
     """
-    sinophobia, trust, online = pop.sinophobia, pop.trust, pop.online
-    sinophobia_rate, trust_rate = params.sinophobia_rate, params.trust_rate
-    if scratch is None or scratch.shape[0] < BLOCK:
-        scratch = np.empty(BLOCK, dtype=np.float32)
-    for c, (s, e) in enumerate(zip(pop.starts.tolist(), pop.stops.tolist(), strict=True)):
-        sal = float(salience[c])
-        if sal <= 0:
-            continue
-        up, down = np.float32(sinophobia_rate * sal), np.float32(trust_rate * sal)
-        for i in range(s, e, BLOCK):  # blocks: the temporary stays in cache
-            j = min(i + BLOCK, e)
-            tmp, on = scratch[: j - i], online[i:j]
-            if sinophobia_rate > 0:
-                np.subtract(np.float32(1), sinophobia[i:j], out=tmp)
-                tmp *= on
-                tmp *= up
-                sinophobia[i:j] += tmp
-            if trust_rate > 0:
-                np.multiply(trust[i:j], on, out=tmp)
-                tmp *= down
-                trust[i:j] -= tmp
+    sal = np.asarray(salience, dtype=np.float64)
+    sal = np.where(sal > 0, sal, 0.0)
+    up = (params.sinophobia_rate * sal).astype(np.float32)
+    down = (params.trust_rate * sal).astype(np.float32)
+    kernels.exposure(pop.opinions.reshape(-1), pop.online, pop.starts, pop.stops, up, down)

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..config import MediaParams, ProtestParams
-from ..facts import BLOCK, DETAINED
+from . import kernels
 from .media import visibility
 
 if TYPE_CHECKING:
@@ -90,7 +90,6 @@ def decide(
     *,
     active: np.ndarray | None = None,
     grievance: np.ndarray | None = None,
-    scratch: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Who is active today.
 
@@ -103,8 +102,8 @@ def decide(
         Per-city σ_c, S_c, P_c and focal boost b_c.
     params
         Grievance and sinophobia weights (w_g, β_s).
-    active, grievance, scratch
-        Optional output buffers (bool and float32 of length N; float32 of length ≥ 2·``BLOCK``).
+    active, grievance
+        Optional output buffers (bool and float32 of length N).
 
     Returns
     -------
@@ -113,43 +112,34 @@ def decide(
 
     Notes
     -----
-    Works city by city on contiguous slices with the city's values as
-    scalars, in blocks of ``BLOCK`` people: loops over cities and blocks, never over people.
+    One compiled pass over the people (:func:`sim.rules.kernels.decide`), city by city with the
+    city's values as float32 scalars, in the order of operations of the formulas above.
     """
-    hardship, trust, sinophobia = pop.hardship, pop.trust, pop.sinophobia
-    risk_aversion, threshold, status = pop.risk_aversion, pop.threshold, pop.status
-    salience, proof, arrest, boost = city.salience, city.proof, city.arrest, city.boost
-    call, heard = city.call, pop.heard
+    status = pop.status
     n = status.shape[0]
     if active is None:
         active = np.empty(n, dtype=bool)
     if grievance is None:
         grievance = np.empty(n, dtype=np.float32)
-    if scratch is None or scratch.shape[0] < 2 * BLOCK:
-        scratch = np.empty(2 * BLOCK, dtype=np.float32)
-    score, tmp = scratch[:BLOCK], scratch[BLOCK : 2 * BLOCK]
-    free = np.empty(BLOCK, dtype=bool)
-    gw, sw = np.float32(params.grievance_weight), np.float32(params.sinophobia_weight)
-    for c, (s, e) in enumerate(zip(pop.starts.tolist(), pop.stops.tolist(), strict=True)):
-        sal, lift, risk = sw * np.float32(salience[c]), np.float32(boost[c] + proof[c]), np.float32(arrest[c])
-        for i in range(s, e, BLOCK):  # blocks: the temporaries stay in cache
-            j = min(i + BLOCK, e)
-            k = j - i
-            g, sc, tm, ok = grievance[i:j], score[:k], tmp[:k], free[:k]
-            np.subtract(np.float32(1), trust[i:j], out=g)
-            g *= hardship[i:j]
-            if gw != 1:
-                g *= gw
-            np.multiply(sinophobia[i:j], sal, out=sc)
-            sc += g
-            sc += lift
-            if call is not None and call[c] > 0:
-                np.multiply(heard[i:j], np.float32(call[c]), out=tm)
-                sc += tm
-            np.multiply(risk_aversion[i:j], risk, out=tm)
-            sc -= tm
-            act = active[i:j]
-            np.greater_equal(sc, threshold[i:j], out=act)
-            np.not_equal(status[i:j], DETAINED, out=ok)
-            act &= ok
+    sw = np.float32(params.sinophobia_weight)
+    salience = (sw * np.asarray(city.salience, dtype=np.float32)).astype(np.float32)  # β_s σ_c, float32
+    lift = (np.asarray(city.boost, dtype=np.float64) + np.asarray(city.proof, dtype=np.float64)).astype(np.float32)
+    call = np.zeros(pop.n_cities, dtype=np.float32) if city.call is None else np.asarray(city.call, dtype=np.float32)
+    kernels.decide(
+        pop.opinions.reshape(-1),
+        pop.hardship,
+        pop.risk_aversion,
+        pop.threshold,
+        status,
+        pop.heard,
+        pop.starts,
+        pop.stops,
+        salience,
+        lift,
+        np.asarray(city.arrest, dtype=np.float32),
+        call,
+        np.float32(params.grievance_weight),
+        active,
+        grievance,
+    )
     return active, grievance

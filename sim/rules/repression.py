@@ -9,9 +9,15 @@ the city's online people:  τ ← τ (1 − b v(D_c)),  D_c new detainees (peopl
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..facts import DETAINED, QUIET
+from . import kernels
+
+if TYPE_CHECKING:
+    from ..population import Population
 
 __all__ = ["backlash", "detain", "release"]
 
@@ -66,6 +72,7 @@ def detain(
     return hit
 
 
-def backlash(trust: np.ndarray, online: np.ndarray, loss_per_agent: np.ndarray) -> None:
-    """τ ← τ (1 − loss) for online agents, in place (loss per agent in [0, 1])."""
-    trust -= trust * (loss_per_agent * online)
+def backlash(pop: Population, loss: np.ndarray) -> None:
+    """τ ← τ (1 − b_c) for the online people of each city c, in place (``loss`` b_c per city in
+    [0, 1]); one compiled pass (:func:`sim.rules.kernels.backlash`)."""
+    kernels.backlash(pop.opinions.reshape(-1), pop.online, pop.starts, pop.stops, np.asarray(loss, dtype=np.float32))
