@@ -8,6 +8,8 @@ machine is shared and noisy; absolute numbers drift, ratios much less):
 - the floor: per contact round one random draw per person, one gather per
   opinion from a uniformly drawn partner in the same city and one
   read-modify-write of each opinion array, over the same cities;
+- the compiled kernels (:mod:`sim.rules.kernels`) against the NumPy versions they replaced
+  (``benchmarks/numpy_kernels.py``), same population, same bits;
 - the per-agent Mesa reference (``sim/reference.py``) on the same scenario;
 - bytes of state per person and the peak RSS of a run in a fresh process;
 - (full mode) the sweep engine's overhead per run (same runs direct vs through
@@ -38,6 +40,7 @@ from sim.reference import ReferenceModel
 from sim.results import package_versions
 from sim.rules.influence import draw_partners
 
+from .numpy_kernels import compare as compare_kernels
 from .workloads import ROOT, scenario
 
 
@@ -359,6 +362,18 @@ def main(argv: list[str] | None = None) -> int:
     big, prev = results["step"][-1], results["step"][-2]
     results["linearity"] = {"n_ratio": big["n"] / prev["n"], "time_ratio": big["step_s"] / prev["step_s"]}
     print(f"cost growth: {big['n'] / prev['n']:.0f}× people → {big['step_s'] / prev['step_s']:.1f}× time")
+
+    results["kernels"] = []
+    for n in sizes[-2:]:
+        k = compare_kernels(n, repeats)
+        results["kernels"].append(k)
+        blocks = ", ".join(f"{b}: {t * 1e3:.1f}" for b, t in k["influence_compiled_s_by_block_rows"].items())
+        print(
+            f"kernels at {k['n']:,}: influence day NumPy {k['influence_numpy_s'] * 1e3:.1f} ms, compiled "
+            f"{k['influence_compiled_s'] * 1e3:.1f} ms ({k['influence_speedup']:.1f}×; by block rows {blocks}); "
+            f"protest NumPy {k['protest_numpy_s'] * 1e3:.1f} ms, compiled {k['protest_compiled_s'] * 1e3:.1f} ms "
+            f"({k['protest_speedup']:.1f}×)"
+        )
 
     ref = time_reference(ref_n, ref_days)
     best = max(r["agent_steps_per_s"] for r in results["step"])

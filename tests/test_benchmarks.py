@@ -30,6 +30,8 @@ def test_quick_benchmark_writes_json(tmp_path):
         assert r["step_s"] > 0 and r["floor_s"] > 0 and r["step_over_floor"] > 0
         assert tuple(r["phase_s"]) == PHASES
     assert data["reference"]["reference_agent_steps_per_s"] > 0
+    for k in data["kernels"]:  # the NumPy and compiled kernels were compared on the same bits
+        assert k["influence_numpy_s"] > 0 and k["influence_compiled_s"] > 0 and k["protest_compiled_s"] > 0
     assert data["memory"]["state_bytes_per_person"] <= 40
     assert data["memory"]["peak_rss_bytes"] > 0
     assert "step/floor" in proc.stdout

@@ -1,0 +1,172 @@
+"""The step's kernels as they were in NumPy before the compiled ones (:mod:`sim.rules.kernels`),
+kept only to measure the two side by side (``python -m benchmarks``, "kernels"): the circulant
+round in blocks of 32,768 rows, seven ufunc passes per block, with the anchor pull as a separate
+pass; the protest decision in blocks, nine passes per block. They give the same bits as the
+compiled kernels (checked by :func:`compare` before timing)."""
+
+from __future__ import annotations
+
+import time
+from statistics import median
+
+import numpy as np
+
+from sim import OpinionModel, load_scenario
+from sim.facts import DETAINED
+from sim.rules import influence, kernels, protest
+
+from .workloads import scenario
+
+BLOCK = 32768
+
+
+def circulant_round(x, starts, stops, offsets, eps, mu, saved):
+    """One round, in place, city by city in blocks (the previous ``influence.circulant_round``,
+    without its gathered path for cities of at most 2,048 rows, which these workloads barely have)."""
+    eps, mu = np.float32(eps), np.float32(mu)
+    d = np.empty((BLOCK, 2), dtype=np.float32)
+    inside = np.empty((BLOCK, 2), dtype=bool)
+    below = np.empty((BLOCK, 2), dtype=bool)
+
+    def update(rows, partners):
+        k = rows.shape[0]
+        dd, a, b = d[:k], inside[:k], below[:k]
+        np.subtract(partners, rows, out=dd)
+        np.less(dd, eps, out=a)
+        np.greater(dd, -eps, out=b)
+        a &= b
+        dd *= a
+        dd *= mu
+        rows += dd
+
+    for s, e, o in zip(starts.tolist(), stops.tolist(), offsets.tolist()):
+        n = e - s
+        if o <= 0 or n < 2:
+            continue
+        city = x[s:e]
+        if o <= n // 2:
+            keep = saved[:o]
+            np.copyto(keep, city[:o])
+            for i in range(0, n - o, BLOCK):
+                j = min(i + BLOCK, n - o)
+                update(city[i:j], city[i + o : j + o])
+            for i in range(n - o, n, BLOCK):
+                j = min(i + BLOCK, n)
+                update(city[i:j], keep[i - (n - o) : j - (n - o)])
+        else:
+            m = n - o
+            keep = saved[:m]
+            np.copyto(keep, city[n - m :])
+            for j in range(n, m, -BLOCK):
+                i = max(j - BLOCK, m)
+                update(city[i:j], city[i - m : j - m])
+            for j in range(m, 0, -BLOCK):
+                i = max(j - BLOCK, 0)
+                update(city[i:j], keep[i:j])
+
+
+def influence_day(x, x0, starts, stops, offsets, eps, mu, lam, saved):
+    """The rounds one after another over all cities, then the anchor pull as its own pass."""
+    for o in offsets:
+        circulant_round(x, starts, stops, o, eps, mu, saved)
+    if lam > 0:
+        d = np.subtract(x0, x, out=saved)
+        d *= np.float32(lam)
+        x += d
+
+
+def decide(pop, city, params, active, grievance):
+    """The previous ``protest.decide``: per city, blocks of ufunc passes with the city's scalars."""
+    score, tmp, free = np.empty(BLOCK, np.float32), np.empty(BLOCK, np.float32), np.empty(BLOCK, bool)
+    gw, sw = np.float32(params.grievance_weight), np.float32(params.sinophobia_weight)
+    for c, (s, e) in enumerate(zip(pop.starts.tolist(), pop.stops.tolist())):
+        sal = sw * np.float32(city.salience[c])
+        lift, risk = np.float32(city.boost[c] + city.proof[c]), np.float32(city.arrest[c])
+        for i in range(s, e, BLOCK):
+            j = min(i + BLOCK, e)
+            k = j - i
+            g, sc, tm, ok = grievance[i:j], score[:k], tmp[:k], free[:k]
+            np.subtract(np.float32(1), pop.trust[i:j], out=g)
+            g *= pop.hardship[i:j]
+            if gw != 1:
+                g *= gw
+            np.multiply(pop.sinophobia[i:j], sal, out=sc)
+            sc += g
+            sc += lift
+            if city.call is not None and city.call[c] > 0:
+                np.multiply(pop.heard[i:j], np.float32(city.call[c]), out=tm)
+                sc += tm
+            np.multiply(pop.risk_aversion[i:j], risk, out=tm)
+            sc -= tm
+            np.greater_equal(sc, pop.threshold[i:j], out=active[i:j])
+            np.not_equal(pop.status[i:j], DETAINED, out=ok)
+            active[i:j] &= ok
+
+
+def compare(n: int, repeats: int = 5) -> dict:
+    """Median seconds of a day of influence and of one protest decision at ``n`` people, NumPy
+    and compiled, on the same population and offsets; both must give the same bits."""
+    model = OpinionModel(load_scenario(scenario(n, days=4)))
+    for _ in range(2):  # the rumour's day: protest has work to do
+        model.step()
+    pop, p = model.population, model.scenario.dynamics.influence
+    rng = np.random.default_rng(3)
+    offsets = np.array([influence.draw_offsets(rng, pop.starts, pop.stops) for _ in range(p.contacts_per_day)])
+    saved = np.empty_like(pop.opinions)
+    args = (pop.starts, pop.stops, offsets, p.confidence_bound, p.rate, p.stubbornness)
+
+    def numpy_day(x):
+        influence_day(x, pop.anchors, *args[:3], *args[3:], saved)
+
+    def compiled_day(x):
+        influence.circulant_day(x, pop.anchors, *args, saved=saved)
+
+    a, b = pop.opinions.copy(), pop.opinions.copy()
+    numpy_day(a)
+    compiled_day(b)
+    if not np.array_equal(a, b):
+        raise AssertionError("the NumPy and compiled influence days differ")
+
+    def clock(f, fresh):
+        times = []
+        for _ in range(repeats):
+            arg = fresh()
+            t0 = time.perf_counter()
+            f(arg)
+            times.append(time.perf_counter() - t0)
+        return median(times)
+
+    dyn = model.scenario.dynamics
+    drive = protest.CityDrive(
+        salience=model.state.salience,
+        proof=protest.social_proof(model.participants, model._people, dyn.protest, dyn.media),
+        arrest=model.arrest_probability(model.participants),
+        boost=model.state.boost,
+        call=model.state.call,
+    )
+    act_np, g_np = np.empty(pop.n, bool), np.empty(pop.n, np.float32)
+    decide(pop, drive, dyn.protest, act_np, g_np)
+    act_c, g_c = protest.decide(pop, drive, dyn.protest)
+    if not (np.array_equal(act_np, act_c) and np.array_equal(g_np, g_c)):
+        raise AssertionError("the NumPy and compiled protest decisions differ")
+    influence_np = clock(numpy_day, pop.opinions.copy)
+    influence_c = clock(compiled_day, pop.opinions.copy)
+
+    def blocked_day(x, blk):
+        influence.circulant_day(x, pop.anchors, *args, saved=saved, block=blk)
+
+    blocks = (256, 1024, 4096, 32768)
+    by_block = {blk: clock(lambda x, blk=blk: blocked_day(x, blk), pop.opinions.copy) for blk in blocks}
+    protest_np = clock(lambda _: decide(pop, drive, dyn.protest, act_np, g_np), lambda: None)
+    protest_c = clock(lambda _: protest.decide(pop, drive, dyn.protest, active=act_c, grievance=g_c), lambda: None)
+    return {
+        "n": pop.n,
+        "pull_block_rows": kernels.PULL_BLOCK,
+        "influence_numpy_s": influence_np,
+        "influence_compiled_s": influence_c,
+        "influence_speedup": influence_np / influence_c,
+        "influence_compiled_s_by_block_rows": by_block,
+        "protest_numpy_s": protest_np,
+        "protest_compiled_s": protest_c,
+        "protest_speedup": protest_np / protest_c,
+    }
