@@ -30,7 +30,7 @@ from .metrics import city_outcomes, fit_to_observed, national_outcomes, observed
 
 __all__ = ["Result", "observed_fit", "package_versions", "scenario_from_input", "self_contained_input", "summary_frame"]
 
-_VERSIONED = ("sim", "mesa", "numpy", "scipy", "pandas", "pyarrow", "matplotlib", "pyyaml")
+_VERSIONED = ("sim", "mesa", "numpy", "numba", "scipy", "pandas", "pyarrow", "matplotlib", "pyyaml")
 
 
 def package_versions() -> dict[str, str]:
