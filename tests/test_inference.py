@@ -27,6 +27,7 @@ from sim.cli import main
 from sim.config.calibration import load_calibration
 from sim.config.observations import read_observations
 from sim.errors import DataError, SweepError
+from sim.inference import calibrate
 from sim.inference.observe import ObservationModel, crps_log_count, crps_onset
 from sim.inference.priors import Prior
 from sim.inference.score import null_onsets
@@ -439,6 +440,22 @@ def test_calibrate_refuses_a_folder_of_other_inputs(tmp_path, capsys):
     assert main(["calibrate", str(cal_path), "--out", str(out), "--resume", "--workers", "0", "--quiet"]) == 2
     assert "other inputs" in capsys.readouterr().err
     assert os.path.exists(out / "posterior.parquet")  # the first calibration is untouched
+
+
+def test_the_inputs_hash_ignores_the_base_values_the_priors_set(tmp_path):
+    """A base scenario that adopts posterior values at the prior paths is still the same
+    calibration (resumable); a change anywhere else in the base is not."""
+    base = yaml.safe_load(KZ.read_text())
+    base["geography"]["cities"] = str(ROOT / "data" / "kazakhstan_cities.csv")
+    base["observed"] = None
+    variants = {}
+    for name, weight, trust in (("a", 1.0, 0.5), ("b", 1.7, 0.5), ("c", 1.0, 0.55)):
+        base["dynamics"]["protest"]["sinophobia_weight"] = weight
+        base["population"]["trust"]["mean"] = trust
+        (tmp_path / "base.yaml").write_text(yaml.safe_dump(base))
+        variants[name] = calibrate._inputs_hash(load_calibration(_cal(tmp_path, base=str(tmp_path / "base.yaml"))))
+    assert variants["a"] == variants["b"]  # only the calibrated value differs
+    assert variants["a"] != variants["c"]  # trust is not calibrated here
 
 
 def test_run_and_compare_over_posterior_draws(tmp_path, capsys):

@@ -137,11 +137,28 @@ def _inputs_hash(cal: Calibration) -> str:
         del plain["population_pool"]
     plain["priors"] = [p.plain() for p in cal.priors]
     h.update(json.dumps(plain, sort_keys=True, default=str).encode())
-    scenario = cal.scenario()
-    h.update(json.dumps(scenario.resolved(), sort_keys=True, default=str).encode())
+    # the base's values at the prior paths are left out too: every proposal sets its own, so a base
+    # that adopts a posterior (the calibrated default scenario) is still the base of this calibration
+    resolved = _without(cal.scenario().resolved(), cal.paths)
+    h.update(json.dumps(resolved, sort_keys=True, default=str).encode())
     for f in cal.observed:
         h.update(Path(f).read_bytes())
     return h.hexdigest()[:16]
+
+
+def _without(resolved: dict[str, Any], paths: list[str]) -> dict[str, Any]:
+    """A copy of a resolved scenario with the value at each dotted path replaced by None."""
+    out = json.loads(json.dumps(resolved, default=str))
+    for path in paths:
+        *head, last = path.split(".")
+        node: Any = out
+        for part in head:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        if isinstance(node, list):
+            node[int(last)] = None
+        else:
+            node[last] = None
+    return out
 
 
 def weighted_summary(values: np.ndarray, weights: np.ndarray) -> dict[str, float]:
