@@ -8,8 +8,11 @@ Reads a finished ``sim calibrate`` folder of ``experiments/calibrate_2019.yaml``
 - ``manifest.json``: in the layout of a calibration folder (so ``--posterior`` reads it), plus the
   source calibration's inputs hash, its diagnostics, the git commit and the event parameters that
   do not transfer, with their posterior medians;
-- ``frozen_parameters.yaml``: the 2019 scenario with the transferable parameters at their
-  posterior medians; the 2016 and 2022 scenarios ``extends:`` it.
+- ``base_2019.yaml``: a copy of the calibration's base scenario as it is at the freeze (its data
+  paths made relative to the folder), so that later changes to ``scenarios/kazakhstan_2019.yaml``
+  (such as adopting a calibrated posterior as the default) do not move the frozen predictions;
+- ``frozen_parameters.yaml``: that base with the transferable parameters at their posterior
+  medians; the 2016 and 2022 scenarios ``extends:`` it.
 
 The 2019 event parameters (the Zhanaozen rumour's salience, the 4 September call's strength) belong
 to 2019's events; docs/out_of_sample.md says how their medians set the analogous events' magnitudes.
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -87,10 +91,31 @@ def freeze(calibration: Path, out: Path) -> dict:
     ]
     for path, s in frozen["transferred"].items():
         header.append(f"#   {path}: median {s['median']:.4g}, 90% [{s['q05']:.4g}, {s['q95']:.4g}]")
-    body = {"name": "kazakhstan-frozen-2019", "extends": "../../../scenarios/kazakhstan_2019.yaml", "set": sets}
+    write_base(ROOT / cal["base"], out / "base_2019.yaml", commit)
+    body = {"name": "kazakhstan-frozen-2019", "extends": "base_2019.yaml", "set": sets}
     text = "\n".join(header) + "\n" + yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
     (out / "frozen_parameters.yaml").write_text(text, encoding="utf-8")
     return frozen
+
+
+def write_base(base: Path, dest: Path, commit: str) -> None:
+    """Copy the base scenario to ``dest`` with its data paths relative to ``dest``'s folder."""
+    raw = yaml.safe_load(base.read_text(encoding="utf-8"))
+    if "extends" in raw:
+        raise SystemExit(f"{base}: a base that extends another file cannot be frozen as one copy")
+
+    def moved(rel: str) -> str:
+        return os.path.relpath((base.parent / rel).resolve(), dest.parent.resolve())
+
+    if isinstance(raw.get("geography", {}).get("cities"), str):
+        raw["geography"]["cities"] = moved(raw["geography"]["cities"])
+    if isinstance(raw.get("observed"), str):
+        raw["observed"] = moved(raw["observed"])
+    header = (
+        f"# A frozen copy of {base.relative_to(ROOT)} at commit {commit[:7]} (experiments/freeze_2019.py):\n"
+        "# the base of frozen_parameters.yaml. Do not edit.\n"
+    )
+    dest.write_text(header + yaml.safe_dump(raw, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
 
 def _in_repo(path: str) -> str:
