@@ -11,7 +11,6 @@ __all__ = [
     "ACTIVE",
     "AGENTS_PER_ONSET",
     "ATTRIBUTES",
-    "BLOCK",
     "BYTES_PER_AGENT",
     "DETAINED",
     "OPINIONS",
@@ -46,10 +45,6 @@ RECORDED = (
 #: Person status codes (``Population.status``, uint8).
 QUIET, ACTIVE, DETAINED = np.uint8(0), np.uint8(1), np.uint8(2)
 STATUS_NAMES = {int(QUIET): "quiet", int(ACTIVE): "active", int(DETAINED): "detained"}
-
-#: People (rows) per block in the kernels that work in cache-sized blocks (influence, protest,
-#: media exposure): their temporaries stay in the L2 cache (docs/performance.md).
-BLOCK = 32768
 
 #: Bytes of state per agent (see ``Population``) and of per-step scratch buffers,
 #: used to refuse scenarios that would not fit in memory before allocating.
