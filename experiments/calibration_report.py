@@ -3,12 +3,16 @@
 Usage::
 
     python experiments/calibration_report.py calibrations/kz2019 [--compare data/episodes/frozen_2019]
+        [--baseline scenarios/kazakhstan_2019_handset.yaml --seeds 20]
 
 Prints two tables: per generation (ε, acceptance, ESS, simulations, runs stopped early with their
 mean day, wall time, median accepted distance), and per parameter (prior, posterior median and 90%
 interval, its width over the prior's 90% interval, on the log scale for log-uniform priors, and with
 ``--compare`` another posterior's median and interval, e.g. the frozen one). Reads ``manifest.json``,
-``diagnostics.json`` and ``posterior.parquet``; runs nothing.
+``diagnostics.json`` and ``posterior.parquet``. With ``--baseline``, also the ABC distance of a
+scenario's values at the prior paths (e.g. the hand-set ones) under the calibration's observation
+model, over ``--seeds`` simulations with fresh set-ups: the tolerance a generation must beat to fit
+better than that scenario.
 """
 
 from __future__ import annotations
@@ -86,14 +90,40 @@ def parameters_table(folder: Path, compare: Path | None = None) -> str:
     return "\n".join(lines)
 
 
+def baseline_distance(folder: Path, scenario: Path, seeds: int) -> str:
+    """Median and 5–95% of the ABC distance of ``scenario``'s values at the prior paths."""
+    import numpy as np
+
+    from sim import load_scenario
+    from sim.config.experiment import _lookup
+    from sim.executor import execute, run_seed
+    from sim.inference.calibrate import calibration_task
+
+    manifest = json.loads((folder / "manifest.json").read_text())
+    c = manifest["calibration"]
+    resolved = load_scenario(scenario).resolved()
+    theta = {p["path"]: _lookup(resolved, p["path"]) for p in c["priors"]}
+    common = {"base": c["base"], "fixed": c["fixed"], "observed": c["observed"], "exclude": c["exclude"]}
+    tasks = [{**common, "k": i, "t": -1, "theta": theta, "seed": run_seed(c["seed"], 20_000, i)} for i in range(seeds)]
+    done = [r for r in execute(calibration_task, tasks, progress=True, desc="baseline") if r["status"] == "ok"]
+    d = np.array([r["distance"] for r in done])
+    q = np.quantile(d, [0.05, 0.5, 0.95])
+    return f"{scenario.name}: ABC distance median {q[1]:.2f} [5%: {q[0]:.2f}, 95%: {q[2]:.2f}] over {len(d)} runs"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("folder", type=Path)
     ap.add_argument("--compare", type=Path, help="another posterior folder (e.g. data/episodes/frozen_2019)")
+    ap.add_argument("--baseline", type=Path, help="a scenario whose values at the prior paths to score")
+    ap.add_argument("--seeds", type=int, default=20)
     args = ap.parse_args()
     print(generations_table(args.folder))
     print()
     print(parameters_table(args.folder, args.compare))
+    if args.baseline:
+        print()
+        print(baseline_distance(args.folder, args.baseline, args.seeds))
 
 
 if __name__ == "__main__":

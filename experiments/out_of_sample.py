@@ -6,7 +6,10 @@ ablations), rendered as the Markdown tables of docs/out_of_sample.md and its ons
 
 Usage::
 
-    python experiments/out_of_sample.py [--draws 20] [--workers N] [--ablations] [--write]
+    python experiments/out_of_sample.py [--draws 20] [--workers N] [--ablations] [--write] [--freeze converged]
+
+``--freeze converged`` predicts from ``data/episodes/frozen_2019_converged`` (the 11-generation
+posterior) with ``scenarios/kazakhstan_YYYY_converged.yaml``, into the ``converged-*`` blocks.
 
 ``--write`` replaces the blocks between ``<!-- NAME:begin -->`` and ``<!-- NAME:end -->`` in
 docs/out_of_sample.md and writes docs/img/out_of_sample_*.png. ``tests/test_out_of_sample.py``
@@ -27,12 +30,15 @@ sys.path.insert(0, str(ROOT))
 
 from sim.inference.score import score_predictors  # noqa: E402
 
-FROZEN = ROOT / "data" / "episodes" / "frozen_2019"
 DOC = ROOT / "docs" / "out_of_sample.md"
-EPISODES = {
-    "2016": (ROOT / "scenarios" / "kazakhstan_2016.yaml", ROOT / "data" / "episodes" / "kz2016_onsets.csv"),
-    "2022": (ROOT / "scenarios" / "kazakhstan_2022.yaml", ROOT / "data" / "episodes" / "kz2022_onsets.csv"),
+ONSETS = {e: ROOT / "data" / "episodes" / f"kz{e}_onsets.csv" for e in ("2016", "2022")}
+#: freeze → (frozen posterior folder, the episode scenarios, prefix of its doc blocks and figures)
+FREEZES = {
+    "first": (ROOT / "data" / "episodes" / "frozen_2019", "", ""),
+    "converged": (ROOT / "data" / "episodes" / "frozen_2019_converged", "_converged", "converged-"),
 }
+FROZEN = FREEZES["first"][0]
+EPISODES = {e: (ROOT / "scenarios" / f"kazakhstan_{e}.yaml", ONSETS[e]) for e in ONSETS}
 NULLS = ["population_rank", "focal_date"]
 ABLATIONS = ["national_only", "gravity_only"]
 
@@ -44,18 +50,20 @@ def score(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: bool = True,
+    freeze: str = "first",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Summary and per-row scores of one episode's prediction from the frozen posterior."""
-    scenario, onsets = EPISODES[episode]
+    """Summary and per-row scores of one episode's prediction from a frozen posterior."""
+    folder, suffix, _ = FREEZES[freeze]
+    scenario = ROOT / "scenarios" / f"kazakhstan_{episode}{suffix}.yaml"
     return score_predictors(
         scenario,
-        [str(onsets)],
+        [str(ONSETS[episode])],
         nulls,
         draws=draws,
         workers=workers,
         scheduler=scheduler,
         progress=progress,
-        posterior=FROZEN,
+        posterior=folder,
     )
 
 
@@ -120,17 +128,25 @@ def main() -> None:
     ap.add_argument("--workers", type=int)
     ap.add_argument("--ablations", action="store_true", help="also score national_only and gravity_only")
     ap.add_argument("--write", action="store_true", help="write the tables into docs/out_of_sample.md, and figures")
+    ap.add_argument(
+        "--freeze",
+        choices=sorted(FREEZES),
+        default="first",
+        help="which frozen posterior: 'first' (3 generations, the pre-registered prediction) or 'converged'",
+    )
     args = ap.parse_args()
+    prefix = FREEZES[args.freeze][2]
     summaries, rows, ablations = {}, {}, {}
     nulls = NULLS + (ABLATIONS if args.ablations else [])
     for episode in EPISODES:
-        summary, rows[episode] = score(episode, nulls, args.draws, args.workers)
+        summary, rows[episode] = score(episode, nulls, args.draws, args.workers, freeze=args.freeze)
         summaries[episode] = summary[summary["predictor"].isin(["model", *NULLS])].reset_index(drop=True)
         summaries[episode].attrs = summary.attrs
         ablations[episode] = summary[summary["predictor"].isin(ABLATIONS)]
     blocks = {"scores": score_table(summaries), "onsets": onset_table(rows), "crowds": crowd_table(summaries)}
     if args.ablations:
         blocks["ablations"] = score_table(ablations)
+    blocks = {prefix + name: body for name, body in blocks.items()}
     for name, body in blocks.items():
         print(f"\n{name}\n{body}")
     if args.write:
@@ -142,7 +158,7 @@ def main() -> None:
             text = replace_block(text, name, body)
         DOC.write_text(text, encoding="utf-8")
         for episode, t in rows.items():
-            save(onsets_figure(t), ROOT / "docs" / "img" / f"out_of_sample_{episode}_onsets.png")
+            save(onsets_figure(t), ROOT / "docs" / "img" / f"out_of_sample_{prefix}{episode}_onsets.png")
         print(f"wrote {DOC} and docs/img/out_of_sample_*_onsets.png")
 
 
