@@ -157,8 +157,9 @@ def main() -> None:
         for name, body in blocks.items():
             text = replace_block(text, name, body)
         DOC.write_text(text, encoding="utf-8")
+        stem = "out_of_sample_" + prefix.replace("-", "_")
         for episode, t in rows.items():
-            save(onsets_figure(t), ROOT / "docs" / "img" / f"out_of_sample_{prefix}{episode}_onsets.png")
+            save(onsets_figure(t), ROOT / "docs" / "img" / f"{stem}{episode}_onsets.png")
         print(f"wrote {DOC} and docs/img/out_of_sample_*_onsets.png")
 
 
