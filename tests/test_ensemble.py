@@ -92,6 +92,36 @@ def test_cli_compare(tmp_path, capsys):
     assert (out / "compare.png").stat().st_size > 0
 
 
+def test_paired_differences_of_a_comparison(tmp_path, capsys):
+    """experiments/paired_compare.py pairs run i of each scenario with run i of the first."""
+    import importlib.util
+
+    from .conftest import ROOT
+
+    a = SCENARIOS / "two_towns.yaml"  # the rumour in A reaches B
+    b = tmp_path / "b.yaml"
+    b.write_text(f"extends: {a}\nname: no-trigger\nset:\n  events.0.enabled: false\n")
+    out = tmp_path / "cmp"
+    assert main(["compare", str(a), str(b), "--seeds", "3", "--workers", "0", "--out", str(out), "--quiet"]) == 0
+    spec = importlib.util.spec_from_file_location("paired_compare", ROOT / "experiments" / "paired_compare.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    row = module.paired(out, "two-towns").set_index("scenario").loc["no-trigger"]
+    base = pd.read_csv(out / "two-towns" / "national_by_seed.csv")
+    n = int(base["cities_reached"].median())
+    assert n > 0 and row["pairs"] == 3
+    assert row["cities reached, difference"].startswith(f"{-n:+.1f}")  # the trigger was the only cause
+    assert row["fewer / more cities"] == "100% / 0%"
+    # runs that are not paired are refused rather than compared
+    (out / "no-trigger" / "national_by_seed.csv").write_text(
+        pd.read_csv(out / "no-trigger" / "national_by_seed.csv")
+        .assign(seed=lambda d: d["seed"] + 1)
+        .to_csv(index=False)
+    )
+    with pytest.raises(SystemExit, match="not paired"):
+        module.paired(out, "two-towns")
+
+
 def test_compare_needs_two_scenarios(capsys):
     assert main(["compare", str(SCENARIOS / "two_towns.yaml")]) == 2
     assert "at least two" in capsys.readouterr().err
