@@ -374,6 +374,12 @@ def main(argv: list[str] | None = None) -> int:
             f"protest NumPy {k['protest_numpy_s'] * 1e3:.1f} ms, compiled {k['protest_compiled_s'] * 1e3:.1f} ms "
             f"({k['protest_speedup']:.1f}×)"
         )
+        rep = "; ".join(
+            f"{share:g} active: NumPy {r['numpy_s'] * 1e3:.1f} ms, compiled {r['compiled_s'] * 1e3:.1f} ms "
+            f"({r['speedup']:.1f}×)"
+            for share, r in k["repression_by_active_share"].items()
+        )
+        print(f"kernels at {k['n']:,}: repression day, {rep}")
 
     ref = time_reference(ref_n, ref_days)
     best = max(r["agent_steps_per_s"] for r in results["step"])

@@ -1,7 +1,8 @@
 """The step's kernels as they were in NumPy before the compiled ones (:mod:`sim.rules.kernels`),
 kept only to measure the two side by side (``python -m benchmarks``, "kernels"): the circulant
 round in blocks of 32,768 rows, seven ufunc passes per block, with the anchor pull as a separate
-pass; the protest decision in blocks, nine passes per block. They give the same bits as the
+pass; the protest decision in blocks, nine passes per block; the repression phase's release and
+detention on index arrays (each candidate's city looked up). They give the same bits as the
 compiled kernels (checked by :func:`compare` before timing)."""
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from statistics import median
 import numpy as np
 
 from sim import OpinionModel, load_scenario
-from sim.facts import DETAINED
-from sim.rules import influence, kernels, protest
+from sim.facts import ACTIVE, DETAINED, QUIET
+from sim.rules import influence, kernels, protest, repression
 
 from .workloads import scenario
 
@@ -103,6 +104,63 @@ def decide(pop, city, params, active, grievance):
             active[i:j] &= ok
 
 
+def repression_day(status, detention, active, stops, q, rng, min_days, max_days):
+    """Release, then detention of the active with their city's probability (the previous
+    ``_phase_repression``): index arrays, each candidate's city by ``searchsorted``."""
+    held = np.flatnonzero(status == DETAINED)
+    if held.size:
+        left = detention[held] - np.uint8(1)
+        detention[held] = left
+        status[held[left == 0]] = QUIET
+    cand = np.flatnonzero(active)
+    if cand.size == 0:
+        return np.zeros(stops.shape[0], dtype=np.int64)
+    city_of = np.searchsorted(stops, cand, side="right")
+    u = rng.random(cand.size)
+    days = rng.integers(min_days, max_days + 1, size=cand.size, dtype=np.uint8)
+    hit = repression.detain(status, detention, cand, q[city_of], u, days)
+    return np.bincount(np.searchsorted(stops, hit, side="right"), minlength=stops.shape[0])
+
+
+def compiled_repression_day(status, detention, active, starts, stops, q, rng, min_days, max_days):
+    """The same with the step's compiled path (:mod:`sim.rules.repression`)."""
+    repression.release(status, detention)
+    cand, lo, hi = repression.candidates(active, starts, stops)
+    return repression.detain_cities(status, detention, cand, lo, hi, q, rng, min_days, max_days)
+
+
+def compare_repression(pop, repeats: int, shares=(1e-4, 1e-2, 0.2)) -> dict:
+    """Median seconds of the repression phase, NumPy and compiled, with ``share`` of the people
+    active and as many held (a quiet day, a busy one, and an exploding proposal of a calibration)."""
+    out = {}
+    q = np.linspace(0.1, 0.5, pop.n_cities)
+    for share in shares:
+        g = np.random.default_rng(11)
+        active = g.random(pop.n) < share
+        status = np.where(active, ACTIVE, np.where(g.random(pop.n) < share, DETAINED, QUIET)).astype(np.uint8)
+        detention = np.where(status == DETAINED, g.integers(1, 4, pop.n), 0).astype(np.uint8)
+        runs = {}
+        for name, f in (
+            ("numpy", lambda s, d, r, a=active: repression_day(s, d, a, pop.stops, q, r, 1, 4)),
+            ("compiled", lambda s, d, r, a=active: compiled_repression_day(s, d, a, pop.starts, pop.stops, q, r, 1, 4)),
+        ):
+            s, d = status.copy(), detention.copy()
+            new = f(s, d, np.random.default_rng(5))
+            runs[name] = (s, d, new)
+            times = []
+            for _ in range(repeats):
+                s, d = status.copy(), detention.copy()
+                t0 = time.perf_counter()
+                f(s, d, np.random.default_rng(5))
+                times.append(time.perf_counter() - t0)
+            runs[name] += (median(times),)
+        (s1, d1, n1, t_np), (s2, d2, n2, t_c) = runs["numpy"], runs["compiled"]
+        if not (np.array_equal(s1, s2) and np.array_equal(d1, d2) and np.array_equal(n1, n2)):
+            raise AssertionError("the NumPy and compiled repression phases differ")
+        out[share] = {"numpy_s": t_np, "compiled_s": t_c, "speedup": t_np / t_c}
+    return out
+
+
 def compare(n: int, repeats: int = 5) -> dict:
     """Median seconds of a day of influence and of one protest decision at ``n`` people, NumPy
     and compiled, on the same population and offsets; both must give the same bits."""
@@ -169,4 +227,5 @@ def compare(n: int, repeats: int = 5) -> dict:
         "protest_numpy_s": protest_np,
         "protest_compiled_s": protest_c,
         "protest_speedup": protest_np / protest_c,
+        "repression_by_active_share": compare_repression(pop, repeats),
     }

@@ -334,16 +334,13 @@ class OpinionModel(ModelShell):
         if not r.enabled:
             return
         repression.release(pop.status, pop.detention)
-        candidates = np.flatnonzero(self._active)
-        if candidates.size == 0:
+        cand, lo, hi = repression.candidates(self._active, pop.starts, pop.stops)
+        if cand.size == 0:
             return
-        city_of = np.searchsorted(pop.stops, candidates, side="right")
-        crowd = np.bincount(city_of, minlength=C) * pop.weights
-        q = r.arrest_share * self.arrest_probability(crowd)
-        u = self.rng.random(candidates.size)
-        days = self.rng.integers(r.min_detention_days, r.max_detention_days + 1, size=candidates.size, dtype=np.uint8)
-        hit = repression.detain(pop.status, pop.detention, candidates, q[city_of], u, days)
-        new = np.bincount(np.searchsorted(pop.stops, hit, side="right"), minlength=C)
+        q = r.arrest_share * self.arrest_probability((hi - lo) * pop.weights)
+        new = repression.detain_cities(
+            pop.status, pop.detention, cand, lo, hi, q, self.rng, r.min_detention_days, r.max_detention_days
+        )
         if r.backlash > 0 and new.any():
             m = self.scenario.dynamics.media
             loss = r.backlash * media.visibility(new * pop.weights, m.visibility_reference, m.visibility_floor)

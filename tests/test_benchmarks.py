@@ -32,6 +32,7 @@ def test_quick_benchmark_writes_json(tmp_path):
     assert data["reference"]["reference_agent_steps_per_s"] > 0
     for k in data["kernels"]:  # the NumPy and compiled kernels were compared on the same bits
         assert k["influence_numpy_s"] > 0 and k["influence_compiled_s"] > 0 and k["protest_compiled_s"] > 0
+        assert len(k["repression_by_active_share"]) == 3
     assert data["memory"]["state_bytes_per_person"] <= 40
     assert data["memory"]["peak_rss_bytes"] > 0
     assert "step/floor" in proc.stdout

@@ -285,6 +285,43 @@ def test_detain_and_release_match_loop():
     assert status[0] == QUIET and status[4] == DETAINED
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.lists(st.integers(0, 40), min_size=1, max_size=5))
+def test_compiled_detention_matches_the_rule_on_index_arrays(seed, sizes):
+    """The step's compiled path (candidates by city, draw, detain city by city; release in one pass) gives the
+    same state, draws and per-city counts as the rule on index arrays (:func:`repression.detain`)."""
+    rng = np.random.default_rng(seed)
+    stops = np.cumsum(sizes)
+    starts = stops - np.asarray(sizes)
+    n = int(stops[-1])
+    status = rng.choice(np.array([QUIET, ACTIVE, DETAINED], dtype=np.uint8), size=n)
+    detention = np.where(status == DETAINED, rng.integers(1, 4, size=n), 0).astype(np.uint8)
+    q = rng.random(len(sizes))
+    s1, d1, s2, d2 = status.copy(), detention.copy(), status.copy(), detention.copy()
+    # reference: NumPy on index arrays
+    held = np.flatnonzero(s1 == DETAINED)
+    left = d1[held] - np.uint8(1)
+    d1[held] = left
+    s1[held[left == 0]] = QUIET
+    released = int((left == 0).sum())
+    active = s1 == ACTIVE
+    cand = np.flatnonzero(active)
+    city_of = np.searchsorted(stops, cand, side="right")
+    r1 = np.random.default_rng(seed + 1)
+    u, days = r1.random(cand.size), r1.integers(2, 6, size=cand.size, dtype=np.uint8)
+    hit = repression.detain(s1, d1, cand, q[city_of], u, days) if cand.size else cand
+    expected_new = np.bincount(np.searchsorted(stops, hit, side="right"), minlength=len(sizes))
+    # compiled
+    assert repression.release(s2, d2) == released
+    cand2, lo, hi = repression.candidates(s2 == ACTIVE, starts, stops)
+    assert (hi - lo).tolist() == np.bincount(city_of, minlength=len(sizes)).tolist()
+    r2 = np.random.default_rng(seed + 1)
+    new = repression.detain_cities(s2, d2, cand2, lo, hi, q, r2, 2, 5)
+    assert new.tolist() == expected_new.tolist()
+    assert s2.tolist() == s1.tolist() and d2.tolist() == d1.tolist()
+    assert r2.random() == r1.random()  # the same number of draws
+
+
 def test_no_arrest_probability_never_detains():
     """P = 0 (no police) detains nobody, even for a uniform draw of exactly 0."""
     status = np.full(3, ACTIVE, dtype=np.uint8)

@@ -6,7 +6,9 @@ bit-identical to the NumPy versions these kernels replaced (``tests/test_rules.p
 against plain-loop references; ``tests/test_fingerprint.py`` pins whole runs). What they save is
 memory traffic and interpreter calls: the NumPy versions made seven passes over each block of
 an influence round and nine in the protest decision; a kernel makes one (docs/performance.md,
-"Compiled kernels").
+"Compiled kernels"). Detention is compiled for another reason: the NumPy version looked up the
+city of every active person, which made repression the costliest phase on days when millions are
+out (calibration proposals whose crowds explode).
 
 The loops run over contiguous slices, city by city, and are written so that LLVM vectorises
 them: the influence pull works on blocks of ``PULL_BLOCK`` rows, short enough that a row block
@@ -21,7 +23,17 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["PULL_BLOCK", "backlash", "circulant_day", "circulant_round", "decide", "exposure", "tallies"]
+__all__ = [
+    "PULL_BLOCK",
+    "backlash",
+    "circulant_day",
+    "circulant_round",
+    "decide",
+    "detain",
+    "exposure",
+    "release",
+    "tallies",
+]
 
 #: Rows per block of the influence pull (measured: docs/performance.md, "Compiled kernels").
 PULL_BLOCK = 1024
@@ -151,6 +163,39 @@ def backlash(opinions, online, starts, stops, loss):  # pragma: no cover - compi
         op, on = opinions[2 * starts[c] : 2 * stops[c]], online[starts[c] : stops[c]]
         for i in range(on.shape[0]):
             op[2 * i] = op[2 * i] - op[2 * i] * (b * np.float32(on[i]))
+
+
+@_jit
+def release(status, detention, detained, quiet):  # pragma: no cover - compiled
+    """One day served by every detained agent (uint8 ``detention`` − 1); those with none left
+    become ``quiet``. Returns the number released. No branch: the loop vectorises."""
+    done = 0
+    drop = detained - quiet
+    for i in range(status.shape[0]):
+        h = np.uint8(status[i] == detained)
+        left = detention[i] - h
+        detention[i] = left
+        d = h & np.uint8(left == 0)
+        status[i] = status[i] - d * drop
+        done += int(d)
+    return done
+
+
+@_jit
+def detain(status, detention, candidates, lo, hi, q, u, days, detained, new):  # pragma: no cover - compiled
+    """Detain active agents city by city, in place: candidate j (``candidates`` ascending; those
+    of city c are ``lo[c]:hi[c]``) is detained when ``u[j] < q[c]`` (float64), for ``days[j]``
+    days. ``new[c]`` counts the newly detained of city c."""
+    for c in range(lo.shape[0]):
+        qc = q[c]
+        n = 0
+        for j in range(lo[c], hi[c]):
+            if u[j] < qc:
+                i = candidates[j]
+                status[i] = detained
+                detention[i] = days[j]
+                n += 1
+        new[c] = n
 
 
 @numba.njit(cache=True, nogil=True, boundscheck=False, fastmath={"reassoc"})

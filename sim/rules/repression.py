@@ -19,22 +19,75 @@ from . import kernels
 if TYPE_CHECKING:
     from ..population import Population
 
-__all__ = ["backlash", "detain", "release"]
+__all__ = ["backlash", "candidates", "detain", "detain_cities", "release"]
 
 
 def release(status: np.ndarray, detention: np.ndarray) -> int:
-    """One day of detention served; those with none left become quiet. In place.
+    """One day of detention served; those with none left become quiet. In place, one compiled
+    pass (:func:`sim.rules.kernels.release`).
 
     Returns the number of agents released.
     """
-    held = np.flatnonzero(status == DETAINED)
-    if held.size == 0:
-        return 0
-    left = detention[held] - np.uint8(1)
-    detention[held] = left
-    done = held[left == 0]
-    status[done] = QUIET
-    return int(done.size)
+    return int(kernels.release(status, detention, np.uint8(DETAINED), np.uint8(QUIET)))
+
+
+def candidates(active: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Today's active agents, ascending, and where each city's run of them starts and ends.
+
+    Returns
+    -------
+    candidates, lo, hi
+        ``candidates[lo[c]:hi[c]]`` are the active agents of city c (``hi - lo`` per city).
+    """
+    cand = np.flatnonzero(active)
+    return cand, np.searchsorted(cand, starts), np.searchsorted(cand, stops)
+
+
+def detain_cities(
+    status: np.ndarray,
+    detention: np.ndarray,
+    candidates: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    q: np.ndarray,
+    rng: np.random.Generator,
+    min_days: int,
+    max_days: int,
+) -> np.ndarray:
+    """Detain today's active agents with their city's probability, in place; the daily step's path.
+
+    Draws one uniform per candidate (``rng.random``), then one detention length in
+    [``min_days``, ``max_days``] per candidate (``rng.integers``, uint8), both in candidate order,
+    and applies :func:`detain`'s rule city by city in one compiled loop
+    (:func:`sim.rules.kernels.detain`): the same draws and the same outcome as :func:`detain`
+    with ``q[city of each candidate]``, without looking up each candidate's city.
+
+    Parameters
+    ----------
+    status, detention
+        Per-agent state.
+    candidates, lo, hi
+        From :func:`candidates`.
+    q
+        Detention probability per city (float64).
+    rng
+        The model's generator.
+    min_days, max_days
+        Detention length bounds, days.
+
+    Returns
+    -------
+    ndarray
+        Newly detained agents per city (int64).
+    """
+    new = np.zeros(lo.shape[0], dtype=np.int64)
+    if candidates.size == 0:
+        return new
+    u = rng.random(candidates.size)
+    days = rng.integers(min_days, max_days + 1, size=candidates.size, dtype=np.uint8)
+    q = np.ascontiguousarray(q, dtype=np.float64)
+    kernels.detain(status, detention, candidates, lo, hi, q, u, days, np.uint8(DETAINED), new)
+    return new
 
 
 def detain(
@@ -45,7 +98,8 @@ def detain(
     u: np.ndarray,
     days: np.ndarray,
 ) -> np.ndarray:
-    """Detain active agents, in place.
+    """Detain active agents, in place (the rule on index arrays; :func:`detain_cities`, the step's
+    compiled path, must agree with it).
 
     Parameters
     ----------
