@@ -314,6 +314,84 @@ def calibration_throughput(runs: int = 8, workers: tuple[int, ...] = (1, 2)) -> 
     return out
 
 
+def calibration_breakdown(runs: int = 8) -> dict:
+    """Where one pooled simulation of the calibration workload spends its time, in this process.
+
+    The same proposals as :func:`calibration_throughput` (seed 2019), each run as a calibration
+    worker runs it (:func:`sim.inference.calibrate.simulate_observed` without early rejection), after one
+    untimed run builds the replicate: set-up (scenario file, pooled population, model), each
+    phase of the days (``OpinionModel.phase_seconds``) and the comparison with the observations.
+    Medians over the runs, seconds per simulation."""
+    from sim.config.calibration import load_calibration
+    from sim.executor import run_seed
+    from sim.inference.calibrate import _observation_model
+    from sim.warmstart import PopulationPool
+
+    cal = load_calibration(ROOT / "experiments" / "calibrate_2019.yaml")
+    rng = np.random.default_rng(2019)
+    thetas = [{p.path: p.value(float(p.from_z(p.sample_z(1, rng))[0])) for p in cal.priors} for _ in range(runs)]
+    obs = _observation_model(tuple(cal.observed), tuple(map(tuple, cal.exclude)), cal.base, json.dumps(cal.fixed))
+    pool = PopulationPool.of([1, 7])
+    rows = []
+    for k, theta in enumerate([thetas[0], *thetas]):
+        seed = run_seed(cal.seed, 99 if k == 0 else 1, max(k - 1, 0))
+        t0 = time.perf_counter()
+        model = OpinionModel(load_scenario(cal.base, {**cal.fixed, **theta, "seed": seed}), pool=pool)
+        t1 = time.perf_counter()
+        while model.running:
+            model.step()
+        t2 = time.perf_counter()
+        rec = model.records
+        values, peaks = obs.simulate(rec["participants"], rec["new_detained"])
+        obs.distance(values, peaks)
+        t3 = time.perf_counter()
+        if k:  # the first run builds the replicate and is not timed
+            rows.append({"setup_s": t1 - t0, "days_s": t2 - t1, "compare_s": t3 - t2, **model.phase_seconds})
+    keys = ["setup_s", "days_s", "compare_s", *PHASES]
+    out = {key: median(r[key] for r in rows) for key in keys}
+    out["total_s"] = out["setup_s"] + out["days_s"] + out["compare_s"]
+    out["people"] = int(model.population.n)
+    out["days"] = int(model.scenario.days)
+    out["person_days_per_s"] = out["people"] * out["days"] / out["days_s"]
+    return out
+
+
+def whole_calibration(workers: int = 2, out: str | None = None) -> dict:
+    """The 2019 calibration itself (``experiments/calibrate_2019.yaml``: 11 generations of 100
+    particles, about 11,000 simulations, early rejection, pooled set-ups) on ``workers`` workers,
+    timed: issue 12's hour for 10⁴ simulations, measured on the real thing rather than on a
+    workload. The posterior predictive check and the plots are left out (they are not simulations
+    of the calibration). ``out`` keeps the calibration folder (default: a temporary one)."""
+    import dataclasses
+
+    from sim.config.calibration import load_calibration
+    from sim.inference.calibrate import run_calibration
+
+    cal = dataclasses.replace(load_calibration(ROOT / "experiments" / "calibrate_2019.yaml"), predictive_draws=0)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(out) if out else Path(tmp) / "kz2019"
+        t0 = time.perf_counter()
+        diag = run_calibration(cal, folder, workers=workers, plots=False, progress=True)
+        wall = time.perf_counter() - t0
+    gens = diag["generations"]
+    done, hour_sims, clock = 0, None, 0.0
+    for g in gens:  # when, in the generations' own time, the 10,000th simulation was reached
+        if hour_sims is None and done + g["simulations"] >= 10_000:
+            hour_sims = clock + g["wall_s"] * (10_000 - done) / g["simulations"]
+        done += g["simulations"]
+        clock += g["wall_s"]
+    return {
+        "workers": workers,
+        "simulations": diag["simulations"],
+        "generations_wall_s": clock,
+        "wall_s": wall,
+        "sims_per_hour": diag["simulations"] / clock * 3600,
+        "sims_per_second": diag["simulations"] / clock,
+        "seconds_to_10000": hour_sims,
+        "generations": gens,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="python -m benchmarks", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -322,17 +400,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"), help="folder for the JSON")
     ap.add_argument(
         "--only",
-        choices=["calibration"],
-        help="only this part: 'calibration' = simulations per hour of the 2019 calibration workload (≈ 5 min)",
+        choices=["calibration", "whole-calibration"],
+        help="only this part: 'calibration' = simulations per hour of the 2019 calibration workload (≈ 2-5 min); "
+        "'whole-calibration' = the 2019 calibration itself, timed (≈ 11,000 simulations, 1-2 h)",
     )
+    ap.add_argument("--workers", type=int, default=2, help="workers for --only whole-calibration (default 2)")
     args = ap.parse_args(argv)
     quick = args.quick
+    if args.only == "whole-calibration":
+        if args.workers < 1:
+            ap.error(f"--workers must be at least 1, got {args.workers}")
+        whole = whole_calibration(args.workers)
+        print(
+            f"2019 calibration on {whole['workers']} worker(s): {whole['simulations']:,} simulations in "
+            f"{whole['generations_wall_s']:,.0f} s of generations ({whole['sims_per_hour']:,.0f} an hour, "
+            f"{whole['sims_per_second']:.2f} a second); the 10,000th after "
+            f"{whole['seconds_to_10000'] or float('nan'):,.0f} s; {whole['wall_s']:,.0f} s in all"
+        )
+        results = {
+            **_header("whole-calibration"),
+            "whole_calibration": whole,
+        }
+        return _write(results, args.out)
     if args.only == "calibration":
         results = {
-            "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "mode": "calibration",
-            "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count()},
-            "versions": package_versions(),
+            **_header("calibration"),
             "calibration_throughput": _print_calibration(calibration_throughput()),
         }
         return _write(results, args.out)
@@ -341,10 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     ref_n, ref_days = (2000, 1) if quick else (10**4, 2)
 
     results: dict = {
-        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "mode": "quick" if quick else "full",
-        "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count()},
-        "versions": package_versions(),
+        **_header("quick" if quick else "full"),
         "step": [],
     }
     print(
@@ -437,7 +526,35 @@ def _print_calibration(cal: dict) -> dict:
             f"{row['pooled']['sims_per_hour']:,.0f} sims/hour (10,000 simulations: "
             f"{row['fresh']['hours_for_10000']:.1f} h and {row['pooled']['hours_for_10000']:.1f} h)"
         )
+    b = cal["breakdown"] = calibration_breakdown(cal["runs"])
+    phases = ", ".join(f"{p} {b[p]:.2f}" for p in PHASES)
+    print(
+        f"one pooled simulation in this process, median of {cal['runs']}: {b['total_s']:.2f} s = set-up "
+        f"{b['setup_s']:.2f} + {b['days']} days {b['days_s']:.2f} ({phases}; "
+        f"{b['person_days_per_s'] / 1e6:.0f} M person-days/s) + comparison {b['compare_s']:.3f}"
+    )
+    if 1 in cal["workers"] and 2 in cal["workers"]:
+        one, two = cal["workers"][1]["pooled"], cal["workers"][2]["pooled"]
+        scaling = two["sims_per_hour"] / one["sims_per_hour"]
+        # 10^4/h on two workers = one worker at 10^4/scaling per hour, i.e. 0.36 s × scaling per simulation
+        # through the engine; scaled to this process's own figure by the engine's time per simulation
+        budget = 3600 / 10_000 * scaling * b["total_s"] / (3600 / one["sims_per_hour"])
+        cal["hour_target"] = {"two_worker_scaling": scaling, "in_process_budget_s": budget}
+        print(
+            f"10,000 simulations in an hour on 2 workers (scaling {scaling:.2f}× one) needs about "
+            f"{budget:.2f} s per simulation measured as above; the days alone take {b['days_s']:.2f} s"
+        )
     return cal
+
+
+def _header(mode: str) -> dict:
+    """What every result file starts with: when, which part, on what machine and versions."""
+    return {
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "mode": mode,
+        "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count()},
+        "versions": package_versions(),
+    }
 
 
 def _write(results: dict, folder: str) -> int:

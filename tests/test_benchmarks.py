@@ -36,3 +36,16 @@ def test_quick_benchmark_writes_json(tmp_path):
     assert data["memory"]["state_bytes_per_person"] <= 40
     assert data["memory"]["peak_rss_bytes"] > 0
     assert "step/floor" in proc.stdout
+
+
+@pytest.mark.slow
+def test_calibration_breakdown_accounts_for_the_simulation():
+    """The hour-target breakdown times real calibration runs: its parts add up and the days are the phases."""
+    from benchmarks.__main__ import calibration_breakdown
+
+    b = calibration_breakdown(runs=1)
+    assert b["people"] > 4_000_000 and b["days"] == 28  # the calibration's own scale and horizon
+    assert b["total_s"] == pytest.approx(b["setup_s"] + b["days_s"] + b["compare_s"])
+    phases = sum(b[p] for p in PHASES)
+    assert 0.9 * b["days_s"] < phases <= b["days_s"]
+    assert b["person_days_per_s"] == pytest.approx(b["people"] * b["days"] / b["days_s"])
