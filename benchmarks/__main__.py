@@ -269,6 +269,16 @@ def throughput(scale: float, runs: int, workers: tuple[int, ...] = (1, 2)) -> di
     return out
 
 
+def _calibration_proposals(runs: int) -> tuple:
+    """The 2019 calibration file and ``runs`` proposals drawn from its priors (seed 2019): the
+    workload of :func:`calibration_throughput` and :func:`calibration_breakdown`."""
+    from sim.config.calibration import load_calibration
+
+    cal = load_calibration(ROOT / "experiments" / "calibrate_2019.yaml")
+    rng = np.random.default_rng(2019)
+    return cal, [{p.path: p.value(float(p.from_z(p.sample_z(1, rng))[0])) for p in cal.priors} for _ in range(runs)]
+
+
 def calibration_throughput(runs: int = 8, workers: tuple[int, ...] = (1, 2)) -> dict:
     """Simulations per hour of the 2019 calibration's own workload (``experiments/calibrate_2019.yaml``:
     scale 2, 28 days, proposals drawn from its priors, each compared with the observations), with a
@@ -278,14 +288,11 @@ def calibration_throughput(runs: int = 8, workers: tuple[int, ...] = (1, 2)) -> 
     replicates: a pool of one, built by one untimed task per worker first (the cost per run does not
     depend on the pool's size while it fits in the cache). For each worker count the same ``runs``
     proposals run both ways on one cluster."""
-    from sim.config.calibration import load_calibration
     from sim.executor import execute, local_cluster, run_seed
     from sim.inference.calibrate import calibration_task
 
-    cal = load_calibration(ROOT / "experiments" / "calibrate_2019.yaml")
+    cal, thetas = _calibration_proposals(runs)
     common = {"base": cal.base, "fixed": cal.fixed, "observed": list(cal.observed), "exclude": list(cal.exclude)}
-    rng = np.random.default_rng(2019)
-    thetas = [{p.path: p.value(float(p.from_z(p.sample_z(1, rng))[0])) for p in cal.priors} for _ in range(runs)]
 
     def tasks(pool: list[int] | None, offset: int) -> list[dict]:
         return [
@@ -322,14 +329,11 @@ def calibration_breakdown(runs: int = 8) -> dict:
     untimed run builds the replicate: set-up (scenario file, pooled population, model), each
     phase of the days (``OpinionModel.phase_seconds``) and the comparison with the observations.
     Medians over the runs, seconds per simulation."""
-    from sim.config.calibration import load_calibration
     from sim.executor import run_seed
     from sim.inference.calibrate import _observation_model
     from sim.warmstart import PopulationPool
 
-    cal = load_calibration(ROOT / "experiments" / "calibrate_2019.yaml")
-    rng = np.random.default_rng(2019)
-    thetas = [{p.path: p.value(float(p.from_z(p.sample_z(1, rng))[0])) for p in cal.priors} for _ in range(runs)]
+    cal, thetas = _calibration_proposals(runs)
     obs = _observation_model(tuple(cal.observed), tuple(map(tuple, cal.exclude)), cal.base, json.dumps(cal.fixed))
     pool = PopulationPool.of([1, 7])
     rows = []
@@ -356,12 +360,12 @@ def calibration_breakdown(runs: int = 8) -> dict:
     return out
 
 
-def whole_calibration(workers: int = 2, out: str | None = None) -> dict:
+def whole_calibration(workers: int = 2) -> dict:
     """The 2019 calibration itself (``experiments/calibrate_2019.yaml``: 11 generations of 100
     particles, about 11,000 simulations, early rejection, pooled set-ups) on ``workers`` workers,
     timed: issue 12's hour for 10⁴ simulations, measured on the real thing rather than on a
     workload. The posterior predictive check and the plots are left out (they are not simulations
-    of the calibration). ``out`` keeps the calibration folder (default: a temporary one)."""
+    of the calibration); the calibration folder is a temporary one."""
     import dataclasses
 
     from sim.config.calibration import load_calibration
@@ -369,9 +373,8 @@ def whole_calibration(workers: int = 2, out: str | None = None) -> dict:
 
     cal = dataclasses.replace(load_calibration(ROOT / "experiments" / "calibrate_2019.yaml"), predictive_draws=0)
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(out) if out else Path(tmp) / "kz2019"
         t0 = time.perf_counter()
-        diag = run_calibration(cal, folder, workers=workers, plots=False, progress=True)
+        diag = run_calibration(cal, Path(tmp) / "kz2019", workers=workers, plots=False, progress=True)
         wall = time.perf_counter() - t0
     gens = diag["generations"]
     done, hour_sims, clock = 0, None, 0.0
