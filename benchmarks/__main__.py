@@ -472,6 +472,11 @@ def main(argv: list[str] | None = None) -> int:
             for share, r in k["repression_by_active_share"].items()
         )
         print(f"kernels at {k['n']:,}: repression day, {rep}")
+        dr = "; ".join(
+            f"{name} NumPy {r['numpy_s'] * 1e3:.1f} ms, compiled {r['compiled_s'] * 1e3:.1f} ms ({r['speedup']:.1f}×)"
+            for name, r in k["draws"].items()
+        )
+        print(f"kernels at {k['n']:,}: per-person draws and updates, {dr}")
 
     ref = time_reference(ref_n, ref_days)
     best = max(r["agent_steps_per_s"] for r in results["step"])

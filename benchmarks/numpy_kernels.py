@@ -2,8 +2,9 @@
 kept only to measure the two side by side (``python -m benchmarks``, "kernels"): the circulant
 round in blocks of 32,768 rows, seven ufunc passes per block, with the anchor pull as a separate
 pass; the protest decision in blocks, nine passes per block; the repression phase's release and
-detention on index arrays (each candidate's city looked up). They give the same bits as the
-compiled kernels (checked by :func:`compare` before timing)."""
+detention on index arrays (each candidate's city looked up); NumPy's own beta and uniform draws,
+a message's effect and the status update against :mod:`sim.rules.draws` and their kernels. They
+give the same bits as the compiled versions (checked by :func:`compare` before timing)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import numpy as np
 
 from sim import OpinionModel, load_scenario
 from sim.facts import ACTIVE, DETAINED, QUIET
-from sim.rules import influence, kernels, protest, repression
+from sim.rules import draws, influence, kernels, protest, repression
 
 from .workloads import scenario
 
@@ -161,6 +162,68 @@ def compare_repression(pop, repeats: int, shares=(1e-4, 1e-2, 0.2)) -> dict:
     return out
 
 
+def compare_draws(model: OpinionModel, repeats: int) -> dict:
+    """Median seconds, NumPy and compiled, of what a calibration simulation draws or applies per
+    person outside the kernels above: every person's threshold (the scenario's beta, redrawn per
+    simulation because its mean is calibrated), who hears a call (reach 0.6), a message's effect
+    on its hearers, and the day's status update after the decision. Same bits, checked first."""
+    pop = model.population
+    a, b = model.scenario.population.for_city(model.geography.names[0], "threshold").shape()
+    online = pop.online
+    hears = online & (np.random.default_rng(2).random(pop.n) < 0.6)
+    flat0 = pop.opinions.reshape(-1).copy()
+    status0 = np.where(np.random.default_rng(3).random(pop.n) < 0.01, DETAINED, QUIET).astype(np.uint8)
+    active = (np.random.default_rng(4).random(pop.n) < 0.01) & (status0 != DETAINED)
+
+    def message_numpy(flat):
+        s = flat.reshape(-1, 2)[:, 1]
+        delta = np.float32(0.1) * (np.float32(0.5) * s - (1 - s))
+        s += delta * hears
+        np.clip(s, 0, 1, out=s)
+
+    def settle_numpy(status):
+        held = status == DETAINED
+        np.add(active, held, out=status, casting="unsafe")
+        status += held
+
+    cases = {
+        "threshold_beta": (
+            lambda: np.clip(np.random.default_rng(9).beta(a, b, size=pop.n), 0, 1).astype(np.float32),
+            lambda: draws.beta32(np.random.default_rng(9), a, b, pop.n),
+            None,
+        ),
+        "hearers": (
+            lambda: online & (np.random.default_rng(9).random(pop.n) < 0.6),
+            lambda: draws.bernoulli_masked(np.random.default_rng(9), 0.6, online),
+            None,
+        ),
+        "message": (
+            message_numpy,
+            lambda f: kernels.message(f, 0, hears, np.float32(0.1), np.float32(0.5), False),
+            flat0,
+        ),
+        "status": (settle_numpy, lambda st: kernels.settle(st, active), status0),
+    }
+    out = {}
+    for name, (np_f, c_f, state) in cases.items():
+        times: dict[str, float] = {}
+        results = []
+        for label, f in (("numpy", np_f), ("compiled", c_f)):
+            ts = []
+            for _ in range(repeats + 1):
+                arg = None if state is None else state.copy()
+                t0 = time.perf_counter()
+                r = f() if state is None else f(arg)
+                ts.append(time.perf_counter() - t0)
+            results.append(r if state is None else arg)
+            times[label] = median(ts[1:])
+        if not np.array_equal(results[0], results[1]):
+            raise AssertionError(f"the NumPy and compiled versions of {name} differ")
+        t_np, t_c = times["numpy"], times["compiled"]
+        out[name] = {"numpy_s": t_np, "compiled_s": t_c, "speedup": t_np / t_c}
+    return out
+
+
 def compare(n: int, repeats: int = 5) -> dict:
     """Median seconds of a day of influence and of one protest decision at ``n`` people, NumPy
     and compiled, on the same population and offsets; both must give the same bits."""
@@ -228,4 +291,5 @@ def compare(n: int, repeats: int = 5) -> dict:
         "protest_compiled_s": protest_c,
         "protest_speedup": protest_np / protest_c,
         "repression_by_active_share": compare_repression(pop, repeats),
+        "draws": compare_draws(model, repeats),
     }

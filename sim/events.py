@@ -150,15 +150,20 @@ class _Message(Event):
         """Distrust of the messenger (1 − credibility), per person."""
         raise NotImplementedError
 
+    #: whether distrust is 1 − trust (a government messenger) rather than sinophobia (a foreign one)
+    distrust_from_trust: ClassVar[bool] = False
+
     def apply(self, cities, slices, pop, state, rng, day):
+        """Hearers' sinophobia moves by e (f d − (1 − d)), d = :meth:`distrust`, clipped to [0, 1];
+        one compiled pass per city (:func:`sim.rules.kernels.message`)."""
+        from .rules import kernels
+
         _add_salience(state, cities, self.salience)
+        effect, backfire = np.float32(self.effect), np.float32(self.backfire)
+        flat = pop.opinions.reshape(-1)
         for c, sl in zip(cities.tolist(), slices):
             hears = pop.hearers(sl, rng, self.reach * state.online[c])
-            s = pop.sinophobia[sl]
-            distrust = self.distrust(pop.trust[sl], s)
-            delta = np.float32(self.effect) * (np.float32(self.backfire) * distrust - (1 - distrust))
-            s += delta * hears
-            np.clip(s, 0, 1, out=s)
+            kernels.message(flat, sl.start, hears, effect, backfire, self.distrust_from_trust)
 
     def apply_reference(self, model, city):
         model.salience[city] = min(1.0, model.salience[city] + self.salience)
@@ -184,6 +189,8 @@ class DiplomaticMessage(_Message):
 @dataclass(frozen=True)
 class GovernmentMessage(_Message):
     """Officials' reassurance; credibility = trust in government."""
+
+    distrust_from_trust: ClassVar[bool] = True
 
     def distrust(self, trust, sinophobia):
         return 1 - trust

@@ -20,11 +20,11 @@ from tqdm.auto import tqdm
 
 from .config import Scenario, load_scenario
 from .config.schema import InfluenceParams
-from .facts import ACTIVE, DETAINED, PHASES, QUIET, RECORDED
+from .facts import ACTIVE, PHASES, QUIET, RECORDED
 from .geography import Geography
 from .population import Population
 from .results import Result
-from .rules import influence, media, protest, repression
+from .rules import influence, kernels, media, protest, repression
 from .rules.calls import CallBook, issue_call
 from .rules.events import CityState, schedule
 from .warmstart import PopulationPool, pooled_population
@@ -321,10 +321,8 @@ class OpinionModel(ModelShell):
             call=self.state.call,
         )
         active, _ = protest.decide(pop, drive, p, active=self._active, grievance=self._grievance)
-        # quiet ↔ active; detained stay detained (status 2 = 2·held, and active excludes the held)
-        held = pop.status == DETAINED
-        np.add(active, held, out=pop.status, casting="unsafe")
-        pop.status += held
+        # quiet ↔ active; detained stay detained (active excludes the held)
+        kernels.settle(pop.status, active)
 
     def _phase_repression(self) -> None:
         r = self.scenario.dynamics.repression

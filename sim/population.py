@@ -147,8 +147,11 @@ class Population:
 
     def hearers(self, people: slice, rng: np.random.Generator, reach: float) -> np.ndarray:
         """Who hears a message or call among ``people``: online, each with probability ``reach``
-        (one uniform draw per person, in order)."""
-        return self.online[people] & (rng.random(people.stop - people.start) < reach)
+        (one uniform draw per person, in order: ``online & (rng.random(n) < reach)``, compiled,
+        :func:`sim.rules.draws.bernoulli_masked`)."""
+        from .rules.draws import bernoulli_masked
+
+        return bernoulli_masked(rng, reach, self.online[people])
 
     def city_sum(self, values: np.ndarray) -> np.ndarray:
         """Sum of a per-agent array (or of the rows of an (N, k) array) within each city.

@@ -373,3 +373,35 @@ def test_tallies_count_and_average_each_city(sizes, seed):
             grievance[sl].astype(float).mean(),
         ]
         np.testing.assert_allclose(means[c], expected, rtol=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    effect=st.floats(0.0, 1.0),
+    backfire=st.floats(0.0, 10.0),
+    government=st.booleans(),
+)
+def test_message_kernel_is_the_numpy_rule(seed, effect, backfire, government):
+    """The compiled message pass equals the rule written with NumPy from the class's own distrust(),
+    bit for bit, on a city inside a larger population (opinions at the bounds included)."""
+    from sim.events import DiplomaticMessage, GovernmentMessage
+    from sim.rules import kernels
+
+    rng = np.random.default_rng(seed)
+    n, start, size = 400, 37, 300
+    opinions = rng.choice(np.array([0.0, -0.0, 1.0, 0.5, 0.999], dtype=np.float32), size=(n, 2))
+    opinions[::3] = rng.random((len(opinions[::3]), 2), dtype=np.float32)
+    hears = rng.random(size) < 0.6
+    kind = (GovernmentMessage if government else DiplomaticMessage)(
+        day=0, cities=("A",), effect=effect, backfire=backfire
+    )
+    want = opinions.copy()
+    s = want[start : start + size, 1]
+    d = kind.distrust(want[start : start + size, 0], s)
+    delta = np.float32(effect) * (np.float32(backfire) * d - (1 - d))
+    s += delta * hears
+    np.clip(s, 0, 1, out=s)
+    got = opinions.copy()
+    kernels.message(got.reshape(-1), start, hears, np.float32(effect), np.float32(backfire), kind.distrust_from_trust)
+    assert got.tobytes() == want.tobytes()  # bits, signed zeros included

@@ -257,3 +257,24 @@ def test_distribution_variants_draw_their_own_parameters(tmp_path):
     assert pop.hardship.min() >= 0.2 and pop.hardship.max() <= 0.4
     assert (pop.trust0 == np.float32(0.7)).all()
     assert abs(pop.threshold.mean() - 2 / 7) < 0.01  # beta(2, 5) mean
+
+
+def test_parsed_files_are_reused_as_copies_and_reread_when_changed(tmp_path):
+    """read_yaml keeps what it parsed (a calibration reads its base once per simulation): what it
+    returns can be changed freely, and a file written again is read again."""
+    import os
+
+    from sim.config.yamlio import read_yaml
+
+    f = tmp_path / "s.yaml"
+    f.write_text("name: a\nevents:\n  - {kind: call, day: 2}\n")
+    data, lines = read_yaml(f)
+    data["events"][0]["day"] = 99
+    lines.clear()
+    again, lines2 = read_yaml(f)
+    assert again == {"name": "a", "events": [{"kind": "call", "day": 2}]}
+    assert lines2[("events", 0, "day")][1] == 3
+    st = f.stat()
+    f.write_text("name: b\nevents:\n  - {kind: call, day: 2}\n")  # same size, new contents
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    assert read_yaml(f)[0]["name"] == "b"

@@ -96,8 +96,12 @@ class Beta:
         return m * k, (1 - m) * k
 
     def draw(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` values as float32: ``rng.beta(a, b)`` clipped to [0, 1], drawn by the compiled
+        sampler that reproduces NumPy's bit for bit (:func:`sim.rules.draws.beta32`)."""
+        from ..rules.draws import beta32  # here, not at the top: sim.rules imports the config
+
         a, b = self.shape()
-        return _unit32(rng.beta(a, b, size=n))
+        return beta32(rng, a, b, n)
 
     def problem(self) -> tuple[str | None, str, bool] | None:
         """What is wrong with these parameters: (field or None, message, whether a field is

@@ -7,7 +7,9 @@ line marks, which we flatten into ``{path tuple: (source, line)}``.
 
 from __future__ import annotations
 
+import copy
 import re
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,11 @@ def load(text: str) -> Any:
 
 
 LineMap = dict[tuple[Any, ...], Origin]
+
+#: Parsed files kept by :func:`read_yaml` (a calibration reads its base scenario once per
+#: simulation; parsing it cost about 30 ms, as much as two simulated days)
+PARSED_FILES_KEPT = 32
+_PARSED: OrderedDict[tuple[str, int, int], tuple[Any, LineMap]] = OrderedDict()
 
 
 class _Walk:
@@ -116,10 +123,20 @@ def read_yaml(path: str | Path) -> tuple[Any, LineMap]:
             raise ScenarioError(
                 f"the file is {size:,} bytes; input files are limited to {MAX_FILE_BYTES:,} bytes", source=source
             )
+        stat = path.stat()
+        key = (f"{path.resolve()}\0{source}", stat.st_mtime_ns, stat.st_size)
+        if key in _PARSED:  # the same file, unchanged: a copy of what was parsed
+            _PARSED.move_to_end(key)
+            data, lines = _PARSED[key]
+            return copy.deepcopy(data), dict(lines)
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"cannot read the file ({exc}); save it as UTF-8 text", source=source) from None
-    return parse_yaml(text, source)
+    data, lines = parse_yaml(text, source)
+    _PARSED[key] = (copy.deepcopy(data), dict(lines))
+    while len(_PARSED) > PARSED_FILES_KEPT:
+        _PARSED.popitem(last=False)
+    return data, lines
 
 
 def parse_yaml(text: str, source: str) -> tuple[Any, LineMap]:

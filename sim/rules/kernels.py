@@ -31,7 +31,9 @@ __all__ = [
     "decide",
     "detain",
     "exposure",
+    "message",
     "release",
+    "settle",
     "tallies",
 ]
 
@@ -163,6 +165,36 @@ def backlash(opinions, online, starts, stops, loss):  # pragma: no cover - compi
         op, on = opinions[2 * starts[c] : 2 * stops[c]], online[starts[c] : stops[c]]
         for i in range(on.shape[0]):
             op[2 * i] = op[2 * i] - op[2 * i] * (b * np.float32(on[i]))
+
+
+@_jit
+def settle(status, active):  # pragma: no cover - compiled
+    """The day's status from the decision: 1 for the active, 0 for the other free, 2 kept for the
+    detained (``status = active + 2·(status == 2)``, one pass instead of NumPy's three)."""
+    for i in range(status.shape[0]):
+        status[i] = np.uint8(active[i]) + np.uint8(2) * np.uint8(status[i] == 2)
+
+
+@_jit
+def message(opinions, start, hears, effect, backfire, from_trust):  # pragma: no cover - compiled
+    """A message's effect on sinophobia in one city, on the flat interleaved (trust, sinophobia)
+    array from person ``start`` on: s ← clip(s + e (f d − (1 − d)) · hears, 0, 1), d = 1 − τ
+    (``from_trust``) or s, as float32 in NumPy's order; the clip as ``np.clip`` does it (−0 and NaN
+    kept). Branch-free loops (one per kind of distrust), so that they vectorise."""
+    one, zero = np.float32(1), np.float32(0)
+    op = opinions[2 * start : 2 * (start + hears.shape[0])]
+    if from_trust:
+        for i in range(hears.shape[0]):
+            s, d = op[2 * i + 1], one - op[2 * i]
+            x = s + effect * (backfire * d - (one - d)) * np.float32(hears[i])
+            x = zero if x < zero else x
+            op[2 * i + 1] = one if x > one else x
+    else:
+        for i in range(hears.shape[0]):
+            s = op[2 * i + 1]
+            x = s + effect * (backfire * s - (one - s)) * np.float32(hears[i])
+            x = zero if x < zero else x
+            op[2 * i + 1] = one if x > one else x
 
 
 @_jit
