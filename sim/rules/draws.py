@@ -1,7 +1,7 @@
 """Compiled random draws that reproduce NumPy's ``Generator`` bit for bit, faster.
 
 The calibration redraws every person's activation threshold for each simulation (the threshold
-mean is calibrated), 2.4 million beta variates per run at the valid scale: NumPy's
+mean is calibrated), 4.8 million beta variates per run at the valid scale: NumPy's
 ``Generator.beta`` spent about a fifth of a late-generation simulation on it (docs/performance.md,
 "Where a calibration simulation's time goes"). NumPy's loop calls the bit generator and the gamma
 sampler through function pointers and recomputes the Marsaglia-Tsang constants at every draw;
