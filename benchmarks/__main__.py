@@ -477,6 +477,11 @@ def main(argv: list[str] | None = None) -> int:
             for name, r in k["draws"].items()
         )
         print(f"kernels at {k['n']:,}: per-person draws and updates, {dr}")
+        dp = k["protest_and_release"]
+        print(
+            f"kernels at {k['n']:,}: protest phase and release, three passes {dp['separate_s'] * 1e3:.1f} ms, "
+            f"one {dp['fused_s'] * 1e3:.1f} ms ({dp['speedup']:.1f}×)"
+        )
 
     ref = time_reference(ref_n, ref_days)
     best = max(r["agent_steps_per_s"] for r in results["step"])

@@ -166,25 +166,19 @@ def compare_draws(model: OpinionModel, repeats: int) -> dict:
     """Median seconds, NumPy and compiled, of what a calibration simulation draws or applies per
     person outside the kernels above: every person's threshold (the scenario's beta, redrawn per
     simulation because its mean is calibrated), who hears a call (reach 0.6), a message's effect
-    on its hearers, and the day's status update after the decision. Same bits, checked first."""
+    on its hearers (the status update after the decision is timed with it: :func:`compare_day_pass`).
+    Same bits, checked first."""
     pop = model.population
     a, b = model.scenario.population.for_city(model.geography.names[0], "threshold").shape()
     online = pop.online
     hears = online & (np.random.default_rng(2).random(pop.n) < 0.6)
     flat0 = pop.opinions.reshape(-1).copy()
-    status0 = np.where(np.random.default_rng(3).random(pop.n) < 0.01, DETAINED, QUIET).astype(np.uint8)
-    active = (np.random.default_rng(4).random(pop.n) < 0.01) & (status0 != DETAINED)
 
     def message_numpy(flat):
         s = flat.reshape(-1, 2)[:, 1]
         delta = np.float32(0.1) * (np.float32(0.5) * s - (1 - s))
         s += delta * hears
         np.clip(s, 0, 1, out=s)
-
-    def settle_numpy(status):
-        held = status == DETAINED
-        np.add(active, held, out=status, casting="unsafe")
-        status += held
 
     cases = {
         "threshold_beta": (
@@ -202,7 +196,6 @@ def compare_draws(model: OpinionModel, repeats: int) -> dict:
             lambda f: kernels.message(f, 0, hears, np.float32(0.1), np.float32(0.5), False),
             flat0,
         ),
-        "status": (settle_numpy, lambda st: kernels.settle(st, active), status0),
     }
     out = {}
     for name, (np_f, c_f, state) in cases.items():
@@ -222,6 +215,49 @@ def compare_draws(model: OpinionModel, repeats: int) -> dict:
         t_np, t_c = times["numpy"], times["compiled"]
         out[name] = {"numpy_s": t_np, "compiled_s": t_c, "speedup": t_np / t_c}
     return out
+
+
+def compare_day_pass(pop, drive, params, repeats: int) -> dict:
+    """Median seconds of the protest phase and the day's release as the step ran them until
+    2026-12-07 (three compiled passes: ``kernels.decide``, ``kernels.settle``, ``kernels.release``)
+    and as one (``kernels.decide_day``), from the same state with 1% of people held; the same
+    state after both, checked first."""
+    rng = np.random.default_rng(6)
+    held = rng.random(pop.n) < 0.01
+    status0 = np.where(held, DETAINED, pop.status).astype(np.uint8)
+    detention0 = np.where(held, rng.integers(1, 4, size=pop.n), 0).astype(np.uint8)
+    work = pop.copy()
+    active, grievance = np.empty(pop.n, bool), np.empty(pop.n, np.float32)
+
+    def fresh():
+        work.status[:] = status0
+        work.detention[:] = detention0
+
+    def separate(_):
+        protest.decide(work, drive, params, active=active, grievance=grievance)
+        kernels.settle(work.status, active)
+        kernels.release(work.status, work.detention, DETAINED, QUIET)
+
+    def fused(_):
+        protest.decide_day(work, drive, params, True, active, grievance)
+
+    states = []
+    for f in (separate, fused):
+        fresh()
+        f(None)
+        states.append((work.status.copy(), work.detention.copy(), active.copy(), grievance.copy()))
+    if not all(np.array_equal(a, b) for a, b in zip(*states)):
+        raise AssertionError("the separate and fused protest-and-release passes differ")
+    times = {}
+    for name, f in (("separate", separate), ("fused", fused)):
+        ts = []
+        for _ in range(repeats + 1):
+            fresh()
+            t0 = time.perf_counter()
+            f(None)
+            ts.append(time.perf_counter() - t0)
+        times[name] = median(ts[1:])
+    return {"separate_s": times["separate"], "fused_s": times["fused"], "speedup": times["separate"] / times["fused"]}
 
 
 def compare(n: int, repeats: int = 5) -> dict:
@@ -280,6 +316,7 @@ def compare(n: int, repeats: int = 5) -> dict:
     by_block = {blk: clock(lambda x, blk=blk: blocked_day(x, blk), pop.opinions.copy) for blk in blocks}
     protest_np = clock(lambda _: decide(pop, drive, dyn.protest, act_np, g_np), lambda: None)
     protest_c = clock(lambda _: protest.decide(pop, drive, dyn.protest, active=act_c, grievance=g_c), lambda: None)
+    day_pass = compare_day_pass(pop, drive, dyn.protest, repeats)
     return {
         "n": pop.n,
         "pull_block_rows": kernels.PULL_BLOCK,
@@ -290,6 +327,7 @@ def compare(n: int, repeats: int = 5) -> dict:
         "protest_numpy_s": protest_np,
         "protest_compiled_s": protest_c,
         "protest_speedup": protest_np / protest_c,
+        "protest_and_release": day_pass,
         "repression_by_active_share": compare_repression(pop, repeats),
         "draws": compare_draws(model, repeats),
     }

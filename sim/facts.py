@@ -41,6 +41,8 @@ RECORDED = (
     "mean_grievance",
     "salience",
 )
+#: The records of per-city means (left NaN by ``OpinionModel(..., means=False)``).
+MEANS = ("mean_trust", "mean_sinophobia", "mean_grievance")
 
 #: Person status codes (``Population.status``, uint8).
 QUIET, ACTIVE, DETAINED = np.uint8(0), np.uint8(1), np.uint8(2)

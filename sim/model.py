@@ -20,11 +20,11 @@ from tqdm.auto import tqdm
 
 from .config import Scenario, load_scenario
 from .config.schema import InfluenceParams
-from .facts import ACTIVE, PHASES, QUIET, RECORDED
+from .facts import ACTIVE, MEANS, PHASES, QUIET, RECORDED
 from .geography import Geography
 from .population import Population
 from .results import Result
-from .rules import influence, kernels, media, protest, repression
+from .rules import influence, media, protest, repression
 from .rules.calls import CallBook, issue_call
 from .rules.events import CityState, schedule
 from .warmstart import PopulationPool, pooled_population
@@ -167,6 +167,10 @@ class OpinionModel(ModelShell):
     pool
         Share set-ups between runs (:mod:`sim.warmstart`): the run takes one of ``pool.size``
         warmed populations, picked with its own generator. None or size 0: a fresh set-up.
+    means
+        Record the per-city means (``mean_trust``, ``mean_sinophobia``, ``mean_grievance``).
+        False leaves them NaN and saves the day's pass that sums them (a calibration compares
+        crowds and detentions only); every other record and the dynamics are the same.
 
     Attributes
     ----------
@@ -182,7 +186,13 @@ class OpinionModel(ModelShell):
         Number of completed days.
     """
 
-    def __init__(self, scenario: ScenarioLike, seed: int | None = None, pool: PopulationPool | None = None):
+    def __init__(
+        self,
+        scenario: ScenarioLike,
+        seed: int | None = None,
+        pool: PopulationPool | None = None,
+        means: bool = True,
+    ):
         super().__init__(scenario, seed)
         scenario = self.scenario
         self.cities = self.geography.table
@@ -203,6 +213,10 @@ class OpinionModel(ModelShell):
         self._events = schedule(scenario.events, scenario.days)
         days = scenario.days
         self.records = {name: np.zeros((days, C)) for name in RECORDED}
+        self._means = bool(means)
+        if not self._means:
+            for name in MEANS:
+                self.records[name][:] = np.nan
         self.histograms: np.ndarray | None = None
         if scenario.outputs.histograms:
             self.histograms = np.zeros((days, C, 2, scenario.outputs.histogram_bins), dtype=np.float64)
@@ -211,6 +225,8 @@ class OpinionModel(ModelShell):
         self._active = np.zeros(self.population.n, dtype=bool)
         self._grievance = np.zeros(self.population.n, dtype=np.float32)
         self._new_detained = np.zeros(C, dtype=np.int64)
+        self._counts: np.ndarray | None = None  # today's (active, held after release) per city
+        self._released = False  # today's release done by the protest phase's pass
         self._phases = [(name, getattr(self, f"_phase_{name}")) for name in PHASES]
         self.phase_seconds = dict.fromkeys(PHASES, 0.0)
         self.city_agents = [CityAgent(self, c, name) for c, name in enumerate(self.geography.names)]
@@ -309,6 +325,7 @@ class OpinionModel(ModelShell):
         dyn = self.scenario.dynamics
         p = dyn.protest
         pop = self.population
+        self._counts, self._released = None, False
         if not p.enabled:
             pop.status[pop.status == ACTIVE] = QUIET
             self._active[:] = False
@@ -320,9 +337,11 @@ class OpinionModel(ModelShell):
             boost=self.state.boost,
             call=self.state.call,
         )
-        active, _ = protest.decide(pop, drive, p, active=self._active, grievance=self._grievance)
-        # quiet ↔ active; detained stay detained (active excludes the held)
-        kernels.settle(pop.status, active)
+        # who is active; quiet ↔ active, the detained stay detained (active excludes the held); and
+        # the repression phase's release, which comes next, in the same pass
+        release = dyn.repression.enabled
+        self._counts = protest.decide_day(pop, drive, p, release, self._active, self._grievance)
+        self._released = release
 
     def _phase_repression(self) -> None:
         r = self.scenario.dynamics.repression
@@ -331,8 +350,10 @@ class OpinionModel(ModelShell):
         self._new_detained = np.zeros(C, dtype=np.int64)
         if not r.enabled:
             return
-        repression.release(pop.status, pop.detention)
-        cand, lo, hi = repression.candidates(self._active, pop.starts, pop.stops)
+        if not self._released:  # the protest phase's pass serves the day when protest is on
+            repression.release(pop.status, pop.detention)
+        counted = None if self._counts is None else self._counts[:, 0]
+        cand, lo, hi = repression.candidates(self._active, pop.starts, pop.stops, counted)
         if cand.size == 0:
             return
         q = r.arrest_share * self.arrest_probability((hi - lo) * pop.weights)
@@ -351,16 +372,19 @@ class OpinionModel(ModelShell):
         w = pop.weights  # people per agent, per city
         if not self.scenario.dynamics.protest.enabled:  # no decision made the grievance today
             np.multiply(pop.hardship, 1 - pop.trust, out=self._grievance)
-        counts, means = pop.tallies(self._grievance, active)
+        if self._means or self._counts is None:
+            counts, means = pop.tallies(self._grievance, active)
+            rec["mean_trust"][d] = means[:, 0]
+            rec["mean_sinophobia"][d] = means[:, 1]
+            rec["mean_grievance"][d] = means[:, 2]
+        else:  # the protest phase counted; those detained today were active, not held, then
+            counts = self._counts + np.stack([np.zeros_like(new_detained), new_detained], axis=1)
         active_agents = counts[:, 0]
         self.participants = active_agents * w
         rec["participants"][d] = self.participants
         rec["active_agents"][d] = active_agents
         rec["detained"][d] = counts[:, 1] * w
         rec["new_detained"][d] = new_detained * w
-        rec["mean_trust"][d] = means[:, 0]
-        rec["mean_sinophobia"][d] = means[:, 1]
-        rec["mean_grievance"][d] = means[:, 2]
         rec["salience"][d] = self.state.salience
         if self.histograms is not None:
             bins = self.histograms.shape[-1]

@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 from scipy import sparse
 
 import sim
-from sim.facts import ACTIVE, DETAINED
+from sim.facts import ACTIVE, DETAINED, MEANS, RECORDED
+from sim.model import OpinionModel
 
 from .conftest import small
 
@@ -493,3 +494,22 @@ def test_stepping_past_the_end_is_refused_and_phase_times_add_up():
     times = model.phase_seconds
     assert all(v >= 0 for v in times.values()) and 0 < sum(times.values()) <= elapsed
     assert all(times[k] >= after_one[k] for k in times) and sum(times.values()) > sum(after_one.values())
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_a_model_without_means_runs_the_same_days(seed):
+    """means=False (what a calibration asks for) leaves the mean records NaN and every other record
+    exactly as a full run's: the crowds and detentions come from the protest phase's own counts."""
+    from .fingerprint import _EVERY_KIND  # police, detentions, backlash, every event kind
+
+    full = OpinionModel(_EVERY_KIND, seed=seed)
+    lean = OpinionModel(_EVERY_KIND, seed=seed, means=False)
+    while full.running:
+        full.step()
+        lean.step()
+    for name in RECORDED:
+        if name in MEANS:
+            assert np.isnan(lean.records[name]).all()
+        else:
+            assert lean.records[name].tolist() == full.records[name].tolist(), name
+    assert full.records["detained"].sum() > 0 and full.records["participants"].sum() > 0

@@ -246,6 +246,54 @@ def test_decide_matches_loop(gw):
         assert grievance[i] == pytest.approx(g, abs=1e-6)
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.lists(st.integers(0, 60), min_size=1, max_size=5), st.booleans())
+def test_the_fused_day_pass_is_decide_then_settle_then_release(seed, sizes, release):
+    """decide_day's one pass leaves the state the three passes leave one after another (the decision,
+    the status update, the release when repression is on) and counts each city's active and held."""
+    rng = np.random.default_rng(seed)
+    stops = np.cumsum(sizes)
+    starts = stops - np.asarray(sizes)
+    n, C = int(stops[-1]), len(sizes)
+    pop = Population(starts, stops)
+    for arr in (pop.hardship, pop.trust, pop.sinophobia, pop.risk_aversion, pop.threshold):
+        arr[:] = opinions(rng, n)
+    pop.status[:] = rng.choice(np.array([QUIET, ACTIVE, DETAINED], dtype=np.uint8), n)
+    pop.detention[:] = np.where(pop.status == DETAINED, rng.integers(1, 4, size=n), 0)
+    pop.heard[:] = rng.random(n) < 0.5
+    sal, proof, arrest, boost, call = (rng.random(C) * 0.5 for _ in range(5))
+    drive = protest.CityDrive(salience=sal, proof=proof, arrest=arrest, boost=boost, call=call)
+    params = ProtestParams(grievance_weight=1.3, sinophobia_weight=0.8)
+    ref = pop.copy()
+    active, grievance = protest.decide(ref, drive, params)
+    ref.status[:] = active + np.uint8(2) * (ref.status == DETAINED)  # settle
+    if release:
+        repression.release(ref.status, ref.detention)
+    got_active, got_grievance = np.empty(n, dtype=bool), np.empty(n, dtype=np.float32)
+    counts = protest.decide_day(pop, drive, params, release, got_active, got_grievance)
+    assert got_active.tolist() == active.tolist()
+    assert got_grievance.tobytes() == grievance.tobytes()
+    assert pop.status.tolist() == ref.status.tolist() and pop.detention.tolist() == ref.detention.tolist()
+    held = ref.status == DETAINED
+    assert counts[:, 0].tolist() == [int(active[s:e].sum()) for s, e in zip(starts, stops)]
+    assert counts[:, 1].tolist() == [int(held[s:e].sum()) for s, e in zip(starts, stops)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.lists(st.integers(0, 40), min_size=1, max_size=6), st.floats(0, 1))
+def test_candidates_from_counts_are_the_scanned_ones(seed, sizes, share):
+    """Skipping the cities counted empty gives the same candidates and runs as scanning everyone."""
+    rng = np.random.default_rng(seed)
+    stops = np.cumsum(sizes)
+    starts = stops - np.asarray(sizes)
+    active = rng.random(int(stops[-1])) < share * rng.random(len(sizes)).repeat(sizes)
+    counts = np.array([active[s:e].sum() for s, e in zip(starts, stops)], dtype=np.int64)
+    want = repression.candidates(active, starts, stops)
+    got = repression.candidates(active, starts, stops, counts)
+    for a, b in zip(want, got):
+        assert a.tolist() == b.tolist()
+
+
 def test_social_proof_modes():
     a, n = np.array([0.0, 50.0]), np.array([100.0, 100.0])
     media_ = MediaParams(visibility_reference=1000, visibility_floor=5)

@@ -85,7 +85,7 @@ def simulate_observed(task: Task) -> Simulated:
     )
     eps = float(task.get("epsilon", math.inf))
     check = bool(task.get("early_rejection", True)) and math.isfinite(eps)
-    model = OpinionModel(scenario, pool=pool)
+    model = OpinionModel(scenario, pool=pool, means=False)  # crowds and detentions are compared
     rec = model.records
     while model.running:
         model.step()

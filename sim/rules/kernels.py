@@ -29,6 +29,7 @@ __all__ = [
     "circulant_day",
     "circulant_round",
     "decide",
+    "decide_day",
     "detain",
     "exposure",
     "message",
@@ -136,6 +137,51 @@ def _decide_city(op, h, ra, theta, status, heard, sal, up, p, b, gw, active, gri
         sc = op[2 * i + 1] * sal + g + up + np.float32(heard[i]) * b - ra[i] * p
         grievance[i] = g
         active[i] = (sc >= theta[i]) & (status[i] != 2)
+
+
+@_jit
+def decide_day(
+    opinions, hardship, risk_aversion, threshold, status, detention, heard, starts, stops, salience, lift, risk,
+    call, gw, release, active, grievance, counts,
+):  # pragma: no cover - compiled  # fmt: skip
+    """The protest phase's pass and the release of the repression phase in one: :func:`decide`,
+    then :func:`settle`, then (``release`` true) :func:`release`, person by person.
+
+    The three are elementwise and nothing runs between them in the step (protest, then
+    repression's release first), so each person's result is the one the three passes give. Per
+    city, ``counts[c]`` = (active agents, agents held after the release); the release count is not
+    kept. No branch in the loop: it vectorises like :func:`decide`.
+    """
+    rel = np.uint8(1 if release else 0)
+    for c in range(starts.shape[0]):
+        s, e = starts[c], stops[c]
+        n_active, n_held = _decide_day_city(
+            opinions[2 * s : 2 * e], hardship[s:e], risk_aversion[s:e], threshold[s:e], status[s:e],
+            detention[s:e], heard[s:e], salience[c], lift[c], risk[c], call[c], gw, rel, active[s:e], grievance[s:e],
+        )  # fmt: skip
+        counts[c, 0], counts[c, 1] = n_active, n_held
+
+
+@_jit
+def _decide_day_city(
+    op, h, ra, theta, status, detention, heard, sal, up, p, b, gw, rel, active, grievance
+):  # pragma: no cover - compiled
+    n_active, n_held = 0, 0
+    for i in range(h.shape[0]):
+        g = (np.float32(1) - op[2 * i]) * h[i] * gw
+        sc = op[2 * i + 1] * sal + g + up + np.float32(heard[i]) * b - ra[i] * p
+        grievance[i] = g
+        held = np.uint8(status[i] == 2)
+        a = np.uint8(sc >= theta[i]) & (np.uint8(1) - held)
+        active[i] = a
+        served = held & rel  # release: one day served by the held
+        left = detention[i] - served
+        detention[i] = left
+        freed = served & np.uint8(left == 0)
+        status[i] = a + np.uint8(2) * (held - freed)
+        n_active += int(a)
+        n_held += int(held - freed)
+    return n_active, n_held
 
 
 @_jit

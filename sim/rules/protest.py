@@ -36,7 +36,7 @@ from .media import visibility
 if TYPE_CHECKING:
     from ..population import Population
 
-__all__ = ["CityDrive", "arrest_probability", "decide", "social_proof"]
+__all__ = ["CityDrive", "arrest_probability", "decide", "decide_day", "social_proof"]
 
 
 @dataclass(frozen=True)
@@ -115,31 +115,83 @@ def decide(
     One compiled pass over the people (:func:`sim.rules.kernels.decide`), city by city with the
     city's values as float32 scalars, in the order of operations of the formulas above.
     """
-    status = pop.status
-    n = status.shape[0]
+    n = pop.status.shape[0]
     if active is None:
         active = np.empty(n, dtype=bool)
     if grievance is None:
         grievance = np.empty(n, dtype=np.float32)
-    sw = np.float32(params.sinophobia_weight)
-    salience = (sw * np.asarray(city.salience, dtype=np.float32)).astype(np.float32)  # β_s σ_c, float32
-    lift = (np.asarray(city.boost, dtype=np.float64) + np.asarray(city.proof, dtype=np.float64)).astype(np.float32)
-    call = np.zeros(pop.n_cities, dtype=np.float32) if city.call is None else np.asarray(city.call, dtype=np.float32)
     kernels.decide(
         pop.opinions.reshape(-1),
         pop.hardship,
         pop.risk_aversion,
         pop.threshold,
-        status,
+        pop.status,
         pop.heard,
         pop.starts,
         pop.stops,
-        salience,
-        lift,
-        np.asarray(city.arrest, dtype=np.float32),
-        call,
-        np.float32(params.grievance_weight),
+        *_city_scalars(pop, city, params),
         active,
         grievance,
     )
     return active, grievance
+
+
+def decide_day(
+    pop: Population,
+    city: CityDrive,
+    params: ProtestParams,
+    release: bool,
+    active: np.ndarray,
+    grievance: np.ndarray,
+) -> np.ndarray:
+    """The step's protest phase and the day's release in one compiled pass: :func:`decide`, the
+    status update (the active become 1, the other free 0, the detained stay 2) and, with
+    ``release``, one day of detention served (:func:`sim.rules.repression.release`), person by
+    person (:func:`sim.rules.kernels.decide_day`); the same state as the three one after another.
+
+    Parameters
+    ----------
+    pop
+        The people; ``status`` and ``detention`` are updated in place.
+    city, params
+        As for :func:`decide`.
+    release
+        Serve a day of detention (the repression phase is on).
+    active, grievance
+        Output buffers (bool and float32 of length N).
+
+    Returns
+    -------
+    ndarray
+        (C, 2) int64 per city: active agents, agents held after the release.
+    """
+    counts = np.zeros((pop.n_cities, 2), dtype=np.int64)
+    kernels.decide_day(
+        pop.opinions.reshape(-1),
+        pop.hardship,
+        pop.risk_aversion,
+        pop.threshold,
+        pop.status,
+        pop.detention,
+        pop.heard,
+        pop.starts,
+        pop.stops,
+        *_city_scalars(pop, city, params),
+        bool(release),
+        active,
+        grievance,
+        counts,
+    )
+    return counts
+
+
+def _city_scalars(
+    pop: Population, city: CityDrive, params: ProtestParams
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.float32]:
+    """The decision's per-city float32 scalars (β_s σ_c, b_c + S_c, P_c, b_call) and w_g."""
+    sw = np.float32(params.sinophobia_weight)
+    salience = (sw * np.asarray(city.salience, dtype=np.float32)).astype(np.float32)  # β_s σ_c, float32
+    lift = (np.asarray(city.boost, dtype=np.float64) + np.asarray(city.proof, dtype=np.float64)).astype(np.float32)
+    call = np.zeros(pop.n_cities, dtype=np.float32) if city.call is None else np.asarray(city.call, dtype=np.float32)
+    arrest = np.asarray(city.arrest, dtype=np.float32)
+    return salience, lift, arrest, call, np.float32(params.grievance_weight)

@@ -31,16 +31,35 @@ def release(status: np.ndarray, detention: np.ndarray) -> int:
     return int(kernels.release(status, detention, np.uint8(DETAINED), np.uint8(QUIET)))
 
 
-def candidates(active: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def candidates(
+    active: np.ndarray, starts: np.ndarray, stops: np.ndarray, counts: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Today's active agents, ascending, and where each city's run of them starts and ends.
+
+    Parameters
+    ----------
+    active
+        Who is active (bool per agent).
+    starts, stops
+        The cities' slices.
+    counts
+        Active agents per city, when already counted (:func:`sim.rules.protest.decide_day`):
+        cities with none are then not scanned. The result is the same.
 
     Returns
     -------
     candidates, lo, hi
         ``candidates[lo[c]:hi[c]]`` are the active agents of city c (``hi - lo`` per city).
     """
-    cand = np.flatnonzero(active)
-    return cand, np.searchsorted(cand, starts), np.searchsorted(cand, stops)
+    if counts is None:
+        cand = np.flatnonzero(active)
+        return cand, np.searchsorted(cand, starts), np.searchsorted(cand, stops)
+    counts = np.asarray(counts, dtype=np.int64)
+    hi = np.cumsum(counts)
+    lo = hi - counts
+    runs = [np.flatnonzero(active[s:e]) + s for s, e, k in zip(starts.tolist(), stops.tolist(), counts.tolist()) if k]
+    cand = np.concatenate(runs) if runs else np.zeros(0, dtype=np.intp)
+    return cand, lo, hi
 
 
 def detain_cities(
