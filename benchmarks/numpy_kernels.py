@@ -221,7 +221,9 @@ def compare_day_pass(pop, drive, params, repeats: int) -> dict:
     """Median seconds of the protest phase and the day's release as the step ran them until
     2026-12-07 (three compiled passes: ``kernels.decide``, ``kernels.settle``, ``kernels.release``)
     and as one (``kernels.decide_day``), from the same state with 1% of people held; the same
-    state after both, checked first."""
+    state after both, checked first. Also the record phase's pass over the people (``tallies``),
+    which a calibration's model no longer runs (``OpinionModel(means=False)``): the calibration's
+    ratio is (three passes + tallies) / one."""
     rng = np.random.default_rng(6)
     held = rng.random(pop.n) < 0.01
     status0 = np.where(held, DETAINED, pop.status).astype(np.uint8)
@@ -248,8 +250,12 @@ def compare_day_pass(pop, drive, params, repeats: int) -> dict:
         states.append((work.status.copy(), work.detention.copy(), active.copy(), grievance.copy()))
     if not all(np.array_equal(a, b) for a, b in zip(*states)):
         raise AssertionError("the separate and fused protest-and-release passes differ")
+
+    def tallies(_):
+        work.tallies(grievance, active)
+
     times = {}
-    for name, f in (("separate", separate), ("fused", fused)):
+    for name, f in (("separate", separate), ("fused", fused), ("tallies", tallies)):
         ts = []
         for _ in range(repeats + 1):
             fresh()
@@ -257,7 +263,13 @@ def compare_day_pass(pop, drive, params, repeats: int) -> dict:
             f(None)
             ts.append(time.perf_counter() - t0)
         times[name] = median(ts[1:])
-    return {"separate_s": times["separate"], "fused_s": times["fused"], "speedup": times["separate"] / times["fused"]}
+    return {
+        "separate_s": times["separate"],
+        "fused_s": times["fused"],
+        "speedup": times["separate"] / times["fused"],
+        "tallies_s": times["tallies"],
+        "calibration_speedup": (times["separate"] + times["tallies"]) / times["fused"],
+    }
 
 
 def compare(n: int, repeats: int = 5) -> dict:

@@ -33,6 +33,7 @@ def test_quick_benchmark_writes_json(tmp_path):
     for k in data["kernels"]:  # the NumPy and compiled kernels were compared on the same bits
         assert k["influence_numpy_s"] > 0 and k["influence_compiled_s"] > 0 and k["protest_compiled_s"] > 0
         assert len(k["repression_by_active_share"]) == 3
+        assert k["protest_and_release"]["fused_s"] > 0 and k["protest_and_release"]["tallies_s"] > 0
     assert data["memory"]["state_bytes_per_person"] <= 40
     assert data["memory"]["peak_rss_bytes"] > 0
     assert "step/floor" in proc.stdout
