@@ -225,8 +225,9 @@ class OpinionModel(ModelShell):
         self._active = np.zeros(self.population.n, dtype=bool)
         self._grievance = np.zeros(self.population.n, dtype=np.float32)
         self._new_detained = np.zeros(C, dtype=np.int64)
-        self._counts: np.ndarray | None = None  # today's (active, held after release) per city
-        self._released = False  # today's release done by the protest phase's pass
+        # today's (active, held after release) per city, when the protest phase's pass made them
+        # (it then also served the day's release)
+        self._counts: np.ndarray | None = None
         self._phases = [(name, getattr(self, f"_phase_{name}")) for name in PHASES]
         self.phase_seconds = dict.fromkeys(PHASES, 0.0)
         self.city_agents = [CityAgent(self, c, name) for c, name in enumerate(self.geography.names)]
@@ -325,7 +326,7 @@ class OpinionModel(ModelShell):
         dyn = self.scenario.dynamics
         p = dyn.protest
         pop = self.population
-        self._counts, self._released = None, False
+        self._counts = None
         if not p.enabled:
             pop.status[pop.status == ACTIVE] = QUIET
             self._active[:] = False
@@ -339,9 +340,7 @@ class OpinionModel(ModelShell):
         )
         # who is active; quiet ↔ active, the detained stay detained (active excludes the held); and
         # the repression phase's release, which comes next, in the same pass
-        release = dyn.repression.enabled
-        self._counts = protest.decide_day(pop, drive, p, release, self._active, self._grievance)
-        self._released = release
+        self._counts = protest.decide_day(pop, drive, p, dyn.repression.enabled, self._active, self._grievance)
 
     def _phase_repression(self) -> None:
         r = self.scenario.dynamics.repression
@@ -350,7 +349,7 @@ class OpinionModel(ModelShell):
         self._new_detained = np.zeros(C, dtype=np.int64)
         if not r.enabled:
             return
-        if not self._released:  # the protest phase's pass serves the day when protest is on
+        if self._counts is None:  # otherwise the protest phase's pass served the day
             repression.release(pop.status, pop.detention)
         counted = None if self._counts is None else self._counts[:, 0]
         cand, lo, hi = repression.candidates(self._active, pop.starts, pop.stops, counted)
@@ -378,7 +377,8 @@ class OpinionModel(ModelShell):
             rec["mean_sinophobia"][d] = means[:, 1]
             rec["mean_grievance"][d] = means[:, 2]
         else:  # the protest phase counted; those detained today were active, not held, then
-            counts = self._counts + np.stack([np.zeros_like(new_detained), new_detained], axis=1)
+            counts = self._counts.copy()
+            counts[:, 1] += new_detained
         active_agents = counts[:, 0]
         self.participants = active_agents * w
         rec["participants"][d] = self.participants
